@@ -1,0 +1,122 @@
+"""SCons tool: board images from firmware_mpy.
+
+A board is data (boards/<BOARD>/board.json). For each board this tool compiles the firmware modules the
+board lists with mpy-cross for the board's architecture, keeps `boot.py`/`main.py` as source (MicroPython
+runs those by name), writes `manifest.json` (every file with size and SHA-256) and packs everything into
+`firmware.img`, the single file that `chargepark flash` and the bus update send.
+
+Image container (little-endian): b"CPIM", u8 format version, u8 len + board name, u16 file count, then
+per file u8 len + path, u32 size, data. The manifest holds the SHA-256 of the whole container.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import struct
+
+IMAGE_MAGIC = b"CPIM"
+IMAGE_VERSION = 1
+SOURCE_FILES = ("boot.py", "main.py")
+
+
+def _firmware_files(root, modules):
+    """Expand the board's module list (files or packages, relative to firmware_mpy/) to .py paths."""
+    found = []
+    for name in modules:
+        path = os.path.join(root, name)
+        if os.path.isdir(path):
+            for dirpath, dirnames, filenames in os.walk(path):
+                dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+                for f in sorted(filenames):
+                    if f.endswith(".py"):
+                        found.append(os.path.relpath(os.path.join(dirpath, f), root))
+        elif os.path.isfile(path):
+            found.append(name)
+        else:
+            raise ValueError("board lists %r, which is not in firmware_mpy/" % name)
+    return found
+
+
+def _pack(target, source, env):
+    out_dir = os.path.dirname(str(target[0]))
+    board = env["BOARD_NAME"]
+    entries = []
+    for node in source:
+        path = str(node)
+        rel = os.path.relpath(path, out_dir)
+        with open(path, "rb") as f:
+            data = f.read()
+        entries.append((rel, data))
+    blob = bytearray(IMAGE_MAGIC)
+    blob += struct.pack("<BB", IMAGE_VERSION, len(board)) + board.encode()
+    blob += struct.pack("<H", len(entries))
+    for rel, data in entries:
+        blob += struct.pack("<B", len(rel)) + rel.encode() + struct.pack("<I", len(data)) + data
+    with open(str(target[0]), "wb") as f:
+        f.write(blob)
+    manifest = {
+        "board": board,
+        "arch": env["BOARD_ARCH"],
+        "format": IMAGE_VERSION,
+        "image": {"path": "firmware.img", "size": len(blob), "sha256": hashlib.sha256(blob).hexdigest()},
+        "files": [
+            {"path": rel, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()} for rel, data in entries
+        ],
+    }
+    with open(str(target[1]), "w") as f:
+        json.dump(manifest, f, indent=1, sort_keys=True)
+        f.write("\n")
+    return None
+
+
+def _images(env, board_jsons, mpy_source=""):
+    top = env.Dir("#").abspath
+    fw_root = os.path.join(top, "firmware_mpy")
+    mpy_cross = env.WhereIs("mpy-cross") or shutil.which("mpy-cross") or "mpy-cross"
+    targets = []
+    for bj in board_jsons:
+        bj_path = str(bj.srcnode().abspath)
+        with open(bj_path) as f:
+            board = json.load(f)
+        name = os.path.basename(os.path.dirname(bj_path))
+        arch = board["mpy_arch"]
+        out = "#out/images/%s" % name
+        outputs = []
+        for rel in _firmware_files(fw_root, board["modules"]):
+            src = "#firmware_mpy/" + rel
+            if os.path.basename(rel) in SOURCE_FILES and os.path.dirname(rel) == "":
+                outputs += env.Command("%s/%s" % (out, rel), src, Copy("$TARGET", "$SOURCE"))
+            else:
+                mpy = "%s/%s.mpy" % (out, rel[:-3])
+                # -s keeps the source name short and stable in tracebacks on the board.
+                outputs += env.Command(mpy, src, '"%s" -march=%s -s %s -o $TARGET $SOURCE' % (mpy_cross, arch, rel))
+        board_copy = env.Command("%s/board.json" % out, bj, Copy("$TARGET", "$SOURCE"))
+        packed = env.Command(["%s/firmware.img" % out, "%s/manifest.json" % out], outputs + board_copy, _pack,
+                             BOARD_NAME=name, BOARD_ARCH=arch)
+        targets += packed
+        if mpy_source and board.get("mpy_port"):
+            targets += env.Command("%s/micropython-build.txt" % out, bj, _user_c_module_line(board, mpy_source, top))
+    return targets
+
+
+def _user_c_module_line(board, mpy_source, top):
+    """The board maker's MicroPython build, with the C core linked in as a user C module (docs/porting.md)."""
+    port = board["mpy_port"]
+    line = "make -C %s/ports/%s BOARD=%s USER_C_MODULES=%s/bindings/micropython/micropython.cmake" % (
+        mpy_source, port, board.get("mpy_board", ""), top)
+    return 'echo "%s" > $TARGET && %s' % (line, line)
+
+
+def Copy(target, source):  # noqa: N802 - SCons action factory naming
+    from SCons.Script import Copy as _copy
+
+    return _copy(target, source)
+
+
+def generate(env):
+    env.AddMethod(_images, "MpyImages")
+
+
+def exists(env):
+    return True
