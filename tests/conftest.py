@@ -43,19 +43,39 @@ class MicroPython:
     def __init__(self, binary: str) -> None:
         self.binary = binary
 
-    def run(self, code: str, *, timeout: float = 60, extra_path: list[Path] | None = None,
-            heap: str = "4M") -> str:
-        proc = subprocess.run([self.binary, "-X", "heapsize=" + heap, "-c", code], capture_output=True,
-                              text=True, timeout=timeout, env=mpy_env(extra_path), cwd=str(ROOT))
+    def run(
+        self, code: str, *, timeout: float = 60, extra_path: list[Path] | None = None, heap: str = "4M"
+    ) -> str:
+        proc = subprocess.run(
+            [self.binary, "-X", "heapsize=" + heap, "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=mpy_env(extra_path),
+            cwd=str(ROOT),
+        )
         if proc.returncode != 0:
-            raise AssertionError("micropython failed (%d):\n%s%s" % (proc.returncode, proc.stdout, proc.stderr))
+            raise AssertionError(
+                "micropython failed (%d):\n%s%s" % (proc.returncode, proc.stdout, proc.stderr)
+            )
         return proc.stdout
 
-    def spawn(self, args: list[str], *, extra_path: list[Path] | None = None, heap: str = "4M",
-              cwd: Path | None = None) -> subprocess.Popen[bytes]:
-        return subprocess.Popen([self.binary, "-X", "heapsize=" + heap, *args], env=mpy_env(extra_path),
-                                cwd=str(cwd or ROOT), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE)
+    def spawn(
+        self,
+        args: list[str],
+        *,
+        extra_path: list[Path] | None = None,
+        heap: str = "4M",
+        cwd: Path | None = None,
+    ) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [self.binary, "-X", "heapsize=" + heap, *args],
+            env=mpy_env(extra_path),
+            cwd=str(cwd or ROOT),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,170 @@
+"""Configuration schemas as data, and their validator.
+
+One schema per configuration area is the single source for validation on the head and on the IO module,
+for defaults, for import/export and for documentation. Written in the common subset of MicroPython and
+CPython: a schema is a tuple of `Field`s, values are plain ints, bools, strings and lists of dicts.
+"""
+
+INT = "int"
+BOOL = "bool"
+STR = "str"
+ENUM = "enum"
+LIST = "list"
+
+
+class Field:
+    """One configuration field.
+
+    `lo`/`hi` bound an int (inclusive), the length of a str, or the number of items of a list. `choices`
+    lists the values an enum accepts. `item` is the schema of each list entry. `module` tells whether the
+    IO module needs the field (the head sends only those over the bus).
+    """
+
+    def __init__(
+        self, name, kind, default, lo=None, hi=None, choices=None, unit="", doc="", module=False, item=None
+    ):
+        self.name = name
+        self.kind = kind
+        self.default = default
+        self.lo = lo
+        self.hi = hi
+        self.choices = choices
+        self.unit = unit
+        self.doc = doc
+        self.module = module
+        self.item = item
+
+
+class Invalid(ValueError):
+    """A configuration was refused; `errors` maps field path -> reason."""
+
+    def __init__(self, errors):
+        super().__init__("; ".join("%s: %s" % (k, errors[k]) for k in sorted(errors)))
+        self.errors = errors
+
+
+def defaults(fields):
+    out = {}
+    for f in fields:
+        out[f.name] = list(f.default) if f.kind == LIST else f.default
+    return out
+
+
+def _check(f, value, path, errors):
+    kind = f.kind
+    if kind == BOOL:
+        if value is not True and value is not False:
+            errors[path] = "must be true or false"
+        return value
+    if kind == INT:
+        if isinstance(value, bool) or not isinstance(value, int):
+            errors[path] = "must be an integer"
+        elif f.lo is not None and value < f.lo:
+            errors[path] = "must be >= %d%s" % (f.lo, _unit(f))
+        elif f.hi is not None and value > f.hi:
+            errors[path] = "must be <= %d%s" % (f.hi, _unit(f))
+        return value
+    if kind == STR:
+        if not isinstance(value, str):
+            errors[path] = "must be a string"
+        elif f.lo is not None and len(value) < f.lo:
+            errors[path] = "must have at least %d characters" % f.lo
+        elif f.hi is not None and len(value) > f.hi:
+            errors[path] = "must have at most %d characters" % f.hi
+        return value
+    if kind == ENUM:
+        if value not in f.choices:
+            errors[path] = "must be one of %s" % ", ".join(str(c) for c in f.choices)
+        return value
+    if kind == LIST:
+        if not isinstance(value, list):
+            errors[path] = "must be a list"
+            return value
+        if f.hi is not None and len(value) > f.hi:
+            errors[path] = "at most %d entries" % f.hi
+            return value
+        clean = []
+        for i, entry in enumerate(value):
+            clean.append(_record(f.item, entry, "%s[%d]" % (path, i), errors, False))
+        return clean
+    errors[path] = "unknown field kind %s" % kind
+    return value
+
+
+def _unit(f):
+    return " " + f.unit if f.unit else ""
+
+
+def _record(fields, data, prefix, errors, partial, base=None):
+    if not isinstance(data, dict):
+        errors[prefix or "."] = "must be an object"
+        return {}
+    known = {}
+    for f in fields:
+        known[f.name] = f
+    for key in data:
+        if key not in known:
+            errors[_join(prefix, key)] = "unknown field"
+    out = {}
+    for f in fields:
+        path = _join(prefix, f.name)
+        if f.name in data:
+            out[f.name] = _check(f, data[f.name], path, errors)
+        elif partial and base is not None and f.name in base:
+            out[f.name] = base[f.name]
+        elif partial or f.kind == LIST:
+            out[f.name] = list(f.default) if f.kind == LIST else f.default
+        else:
+            out[f.name] = f.default
+    return out
+
+
+def _join(prefix, key):
+    return prefix + "." + key if prefix else key
+
+
+def validate(fields, data, checks=(), base=None):
+    """Validate `data` against `fields` and the cross-field `checks`; return the complete clean record.
+
+    Missing fields take their value from `base` (the current record, for partial updates) or the default.
+    Raises `Invalid` with every field error at once; nothing is applied by the caller on error.
+    """
+    errors = {}
+    clean = _record(fields, data, "", errors, base is not None, base)
+    if not errors:
+        for check in checks:
+            problem = check(clean)
+            if problem:
+                errors[problem[0]] = problem[1]
+    if errors:
+        raise Invalid(errors)
+    return clean
+
+
+def canonical(value):
+    """A stable text form (sorted keys, no spaces) for checksums; json.dumps lacks sort_keys on MicroPython."""
+    if isinstance(value, dict):
+        return "{" + ",".join(_quote(k) + ":" + canonical(value[k]) for k in sorted(value)) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(canonical(v) for v in value) + "]"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return _quote(value)
+    return str(value)
+
+
+def _quote(text):
+    out = '"'
+    for ch in text:
+        if ch == '"' or ch == "\\":
+            out += "\\" + ch
+        elif ord(ch) < 0x20:
+            out += "\\u%04x" % ord(ch)
+        else:
+            out += ch
+    return out + '"'
