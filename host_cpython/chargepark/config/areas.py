@@ -1,0 +1,87 @@
+"""The configuration areas: name, schema, checks, and whether the area holds one record or one per key."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pointconfig
+import schema
+from chargepark.config import schemas as s
+
+Record = dict[str, Any]
+_KEY = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+class Area:
+    """One configuration area. Keyed areas hold one record per key (a device UID, a whitelist tag, a
+    load circuit id); singletons hold one record that reads as the factory defaults until saved."""
+
+    def __init__(
+        self,
+        name: str,
+        title: str,
+        fields: tuple[Any, ...],
+        checks: tuple[Callable[[Record], tuple[str, str] | None], ...] = (),
+        key: str = "",
+        max_items: int | None = None,
+    ) -> None:
+        self.name = name
+        self.title = title
+        self.fields = fields
+        self.checks = checks
+        self.key = key  # what a key names; empty for a singleton
+        self.max_items = max_items
+
+    @property
+    def keyed(self) -> bool:
+        return bool(self.key)
+
+    def defaults(self) -> Record:
+        record: Record = schema.defaults(self.fields)
+        return record
+
+    def validate(self, data: Any, base: Record | None = None) -> Record:
+        """The complete clean record; `base` makes `data` a partial update. Raises `schema.Invalid`."""
+        clean: Record = schema.validate(self.fields, data, self.checks, base)
+        return clean
+
+    def key_problem(self, key: Any) -> str | None:
+        if not self.keyed:
+            return None if key is None else "this area has no keys"
+        if not isinstance(key, str) or not _KEY.match(key):
+            return "a %s: 1..64 letters, digits or . _ : -" % self.key
+        return None
+
+
+AREAS: dict[str, Area] = {
+    a.name: a
+    for a in (
+        Area("park", "Charging park", s.PARK),
+        Area("station", "Charging stations", s.STATION, s.STATION_CHECKS, key="station UID"),
+        Area("module", "Discovered modules (written by discovery)", s.MODULE, key="device UID"),
+        Area(
+            "chargepoint",
+            "Charging points (pointconfig, shared with the IO module)",
+            pointconfig.FIELDS,
+            tuple(pointconfig.CHECKS),
+            key="device UID",
+        ),
+        Area("loadcircuit", "Load management circuits", s.LOADCIRCUIT, s.LOADCIRCUIT_CHECKS, key="circuit id"),
+        Area("ocpp", "OCPP 1.6J", s.OCPP, s.OCPP_CHECKS),
+        Area("modbus", "Modbus/TCP server", s.MODBUS, s.MODBUS_CHECKS),
+        Area("whitelist", "Local whitelist", s.WHITELIST, s.WHITELIST_CHECKS, key="RFID tag or EVCC ID",
+             max_items=s.WHITELIST_MAX),
+        Area("network", "Network", s.NETWORK, s.NETWORK_CHECKS),
+        Area("mqtt_bridge", "MQTT bridge", s.MQTT_BRIDGE, s.MQTT_BRIDGE_CHECKS),
+        Area("system", "System control", s.SYSTEM, s.SYSTEM_CHECKS),
+    )
+}  # fmt: skip
+
+
+def area(name: str) -> Area:
+    try:
+        return AREAS[name]
+    except KeyError:
+        raise schema.Invalid({"area": "unknown area %r (known: %s)" % (name, ", ".join(AREAS))}) from None
