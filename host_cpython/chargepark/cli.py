@@ -3,15 +3,130 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
 
 from chargepark import __version__
 
+DEFAULT_DATA = "var"
 
-def main(argv: list[str] | None = None) -> int:
+
+def _data(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", type=Path, default=Path(DEFAULT_DATA), help="state directory (default ./var)")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from chargepark.headrun import RunOptions, run_head
+
+    opts = RunOptions(
+        data=args.data,
+        sim=args.sim,
+        mqtt_port=args.mqtt_port,
+        rest_port=args.rest_port,
+        web_port=args.web_port,
+        broker=args.broker,
+        only=set(args.services.split(",")) if args.services else None,
+        table=sys.stdout.isatty() and not args.no_table,
+    )
+    return asyncio.run(run_head(opts))
+
+
+def cmd_service(args: argparse.Namespace) -> int:
+    from chargepark import control
+
+    try:
+        if args.action == "status":
+            reply = control.request(args.data, {"cmd": "status"})
+        else:
+            reply = control.request(args.data, {"cmd": "restart", "name": args.name})
+    except ConnectionError as e:
+        print("chargepark: %s" % e, file=sys.stderr)
+        return 1
+    if not reply.get("ok"):
+        print("chargepark: %s" % reply.get("error"), file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(reply, indent=1))
+    elif args.action == "status":
+        print(
+            "%-18s %-14s %-8s %6s %9s %8s  %s"
+            % ("service", "state", "version", "pid", "uptime s", "restarts", "last error / note")
+        )
+        for s in reply["services"]:
+            print(
+                "%-18s %-14s %-8s %6s %9s %8s  %s"
+                % (
+                    s["name"],
+                    s["state"],
+                    s["version"],
+                    s["pid"] or "-",
+                    s["uptime_s"],
+                    s["restarts"],
+                    s["last_error"],
+                )
+            )
+    else:
+        print("restarted: %s" % ", ".join(reply["restarted"]))
+    return 0
+
+
+def cmd_version(args: argparse.Namespace) -> int:
+    print("chargepark", __version__)
+    return 0
+
+
+def cmd_systemd(args: argparse.Namespace) -> int:
+    from chargepark.systemd import install
+
+    for path in install(args.dest, args.data, args.user):
+        print("wrote %s" % path)
+    if args.dest == Path("/etc/systemd/system"):
+        print("now: systemctl daemon-reload && systemctl enable --now chargepark")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="chargepark", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("version", help="print the version")
-    args = parser.parse_args(argv)
-    if args.command == "version":
-        print("chargepark", __version__)
-    return 0
+
+    run = sub.add_parser("run", help="run the head module (supervisor, broker, services)")
+    _data(run)
+    run.add_argument(
+        "--sim", type=int, default=0, metavar="N", help="add N simulated IO modules with EV traffic"
+    )
+    run.add_argument("--mqtt-port", type=int, default=1883, help="local broker port (0 = any free port)")
+    run.add_argument("--rest-port", type=int, default=5555, help="JupiCore REST port (0 = any free port)")
+    run.add_argument("--web-port", type=int, default=8080, help="WBM port (0 = any free port)")
+    run.add_argument(
+        "--broker", default="", metavar="HOST:PORT", help="use this system broker instead of our own"
+    )
+    run.add_argument(
+        "--services", default="", help="comma-separated services to run (default: all installed)"
+    )
+    run.add_argument("--no-table", action="store_true", help="no live table even in a terminal")
+    run.set_defaults(func=cmd_run)
+
+    svc = sub.add_parser("service", help="status of the services of a running head, or restart one")
+    svc.add_argument("action", choices=("status", "restart"))
+    svc.add_argument("name", nargs="?", default="all", help="service name or 'all' (restart)")
+    svc.add_argument("--json", action="store_true")
+    _data(svc)
+    svc.set_defaults(func=cmd_service)
+
+    sd = sub.add_parser("systemd", help="install the systemd unit of the head")
+    sd.add_argument("--dest", type=Path, default=Path("/etc/systemd/system"))
+    sd.add_argument("--data", type=Path, default=Path("/var/lib/chargepark"))
+    sd.add_argument("--user", default="root")
+    sd.set_defaults(func=cmd_systemd)
+
+    ver = sub.add_parser("version", help="print the version")
+    ver.set_defaults(func=cmd_version)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result

@@ -1,0 +1,67 @@
+"""The local message bus: a real mosquitto on loopback with a generated configuration."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import time
+from pathlib import Path
+
+from chargepark.procs import start_child
+
+CANDIDATES = ("/usr/sbin/mosquitto", "/usr/bin/mosquitto")
+
+
+def mosquitto_binary() -> str:
+    found = shutil.which("mosquitto") or next((c for c in CANDIDATES if Path(c).exists()), None)
+    if not found:
+        raise RuntimeError("mosquitto is not installed (Debian: apt-get install mosquitto)")
+    return found
+
+
+def render_config(host: str, port: int) -> str:
+    # Loopback only and anonymous: the local bus is the services' own; a remote bridge is configured apart.
+    return "\n".join(
+        [
+            "per_listener_settings false",
+            "listener %d %s" % (port, host),
+            "allow_anonymous true",
+            "persistence false",
+            "log_dest stderr",
+            "log_type error",
+            "log_type warning",
+            "max_queued_messages 10000",
+            "",
+        ]
+    )
+
+
+def port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+async def wait_port(
+    host: str, port: int, timeout: float, proc: asyncio.subprocess.Process | None = None
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not port_open(host, port):
+        if proc is not None and proc.returncode is not None:
+            raise RuntimeError("mosquitto exited with %s before listening on %d" % (proc.returncode, port))
+        if time.monotonic() > deadline:
+            raise RuntimeError("mosquitto did not listen on %s:%d within %.0f s" % (host, port, timeout))
+        await asyncio.sleep(0.05)
+
+
+async def start_broker(run_dir: Path, host: str, port: int, log_path: Path) -> asyncio.subprocess.Process:
+    """Starts mosquitto and returns once it accepts connections."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    conf = run_dir / "mosquitto.conf"
+    conf.write_text(render_config(host, port))
+    proc = await start_child([mosquitto_binary(), "-c", str(conf)], log_path)
+    await wait_port(host, port, 10.0, proc)
+    return proc

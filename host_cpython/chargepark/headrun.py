@@ -1,0 +1,109 @@
+"""`chargepark run`: the head module. Broker, services under the supervisor, optionally a simulated park."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from chargepark import control, topics
+from chargepark.broker import start_broker
+from chargepark.livetable import LiveTable
+from chargepark.mqtt import MqttLink
+from chargepark.procs import stop_child
+from chargepark.runtime import Runtime, free_port
+from chargepark.services.registry import SERVICES
+from chargepark.supervisor import Supervisor
+
+log = logging.getLogger("chargepark.run")
+STATUS_PERIOD_S = 2.0
+
+
+@dataclass
+class RunOptions:
+    data: Path
+    sim: int = 0
+    mqtt_port: int = 1883  # 0 = any free port
+    rest_port: int = 5555
+    web_port: int = 8080
+    broker: str = ""  # "host:port" of a system broker; empty = start our own
+    only: set[str] | None = None  # run only these services (development)
+    table: bool = False
+
+
+def _port(p: int) -> int:
+    return p if p else free_port()
+
+
+async def run_head(opts: RunOptions, stop: asyncio.Event | None = None) -> int:
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    data = opts.data.resolve()
+    runtime = Runtime(data_dir=str(data), rest_port=_port(opts.rest_port), web_port=_port(opts.web_port))
+    broker_proc = None
+    if opts.broker:
+        host, _, port = opts.broker.rpartition(":")
+        runtime.mqtt_host, runtime.mqtt_port = host or "127.0.0.1", int(port)
+    else:
+        runtime.mqtt_port = _port(opts.mqtt_port)
+        broker_proc = await start_broker(
+            runtime.run_dir, runtime.mqtt_host, runtime.mqtt_port, data / "logs" / "mosquitto.log"
+        )
+    park = None
+    supervisor = Supervisor(runtime, SERVICES, opts.only)
+    server = None
+    link = MqttLink(runtime.mqtt_host, runtime.mqtt_port, "chargepark-supervisor")
+    table = LiveTable(sys.stdout) if opts.table else None
+    try:
+        if opts.sim:
+            from chargepark.simpark import SimPark  # only a simulated head needs the firmware side
+
+            park = SimPark(data, opts.sim)
+            runtime.bus = await park.start()
+        server, runtime.control_port = await control.serve(supervisor)
+        runtime.save()
+        await link.connect()
+        await supervisor.start()
+        print("chargepark: head running, data in %s" % data, flush=True)
+        print("  WBM          http://%s:%d/" % (runtime.listen_host, runtime.web_port), flush=True)
+        print(
+            "  JupiCore     http://%s:%d/api/v1.0/charging-controllers"
+            % (runtime.listen_host, runtime.rest_port),
+            flush=True,
+        )
+        print("  MQTT broker  %s:%d" % (runtime.mqtt_host, runtime.mqtt_port), flush=True)
+        if park is not None:
+            print(
+                "  simulated    %d IO modules, sim-control endpoints in %s" % (opts.sim, park.endpoints_path),
+                flush=True,
+            )
+            park.start_traffic()
+        if table is not None:
+            link.subscribe(topics.charx("+", "live"), table.on_live)
+        while not stop.is_set():
+            status = supervisor.status()
+            link.publish(topics.SERVICES, json.dumps(status), retain=True)
+            if table is not None:
+                table.render(status)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), STATUS_PERIOD_S)
+    finally:
+        print("chargepark: stopping", flush=True)
+        await supervisor.stop()
+        if server is not None:
+            server.close()
+        if park is not None:
+            await park.stop()
+        link.close()
+        if broker_proc is not None:
+            await stop_child(broker_proc)
+        runtime.path.unlink(missing_ok=True)
+        print("chargepark: stopped", flush=True)
+    return 0

@@ -1,0 +1,1 @@
+"""The head's services: each one module with a `main()`, run as its own process by the supervisor."""

@@ -1,0 +1,159 @@
+"""The supervisor: each service its own process, watched, restarted with backoff, reported.
+
+A crash in one service only restarts that service; the IO modules keep their points safe regardless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from chargepark import __version__
+from chargepark.procs import start_child, stop_child, tail
+from chargepark.runtime import ENV, Runtime
+from chargepark.services.registry import ServiceSpec
+
+log = logging.getLogger("chargepark.supervisor")
+
+BACKOFF_BASE_S = 0.5
+BACKOFF_MAX_S = 30.0
+STABLE_S = 10.0  # a run this long forgives the earlier failures
+
+
+def backoff_delay(failures: int) -> float:
+    """Delay before the next start after `failures` consecutive quick deaths (1, 2, ...)."""
+    return float(min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** max(0, failures - 1)))
+
+
+@dataclass
+class ServiceRun:
+    spec: ServiceSpec
+    state: str = "stopped"
+    proc: asyncio.subprocess.Process | None = None
+    started_at: float = 0.0
+    restarts: int = 0
+    failures: int = 0
+    last_error: str = ""
+    next_start: float = 0.0
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def report(self, now: float) -> dict[str, object]:
+        running = self.state == "running" and self.proc is not None
+        return {
+            "name": self.spec.name,
+            "title": self.spec.title,
+            "state": self.state,
+            "version": __version__ if self.spec.installed else "-",
+            "pid": self.proc.pid if running and self.proc else None,
+            "uptime_s": round(now - self.started_at, 1) if running else 0,
+            "restarts": self.restarts,
+            "last_error": self.last_error if self.spec.installed else self.spec.pending,
+        }
+
+
+class Supervisor:
+    def __init__(
+        self, runtime: Runtime, specs: tuple[ServiceSpec, ...], only: set[str] | None = None
+    ) -> None:
+        self.runtime = runtime
+        self.runs = {s.name: ServiceRun(s) for s in specs}
+        self.only = only
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
+
+    def _log_path(self, name: str) -> Path:
+        return Path(self.runtime.data_dir) / "logs" / (name + ".log")
+
+    async def start(self) -> None:
+        for run in self.runs.values():
+            if not run.spec.installed:
+                run.state = "not installed"
+            elif self.only is not None and run.spec.name not in self.only:
+                run.state = "disabled"
+            else:
+                self._tasks.append(asyncio.create_task(self._watch(run), name="watch-" + run.spec.name))
+
+    async def _spawn(self, run: ServiceRun) -> asyncio.subprocess.Process:
+        env = dict(os.environ)
+        env[ENV] = str(self.runtime.path)
+        env["PYTHONUNBUFFERED"] = "1"
+        run.state = "starting"
+        proc = await start_child(
+            [sys.executable, "-m", "chargepark.services", run.spec.name], self._log_path(run.spec.name), env
+        )
+        run.proc = proc
+        run.started_at = time.monotonic()
+        run.state = "running"
+        log.info("%s started (pid %d)", run.spec.name, proc.pid)
+        return proc
+
+    async def _watch(self, run: ServiceRun) -> None:
+        """Keeps one service alive until the supervisor stops."""
+        first = True
+        while not self._stopping:
+            if not first:
+                run.restarts += 1
+            first = False
+            proc = await self._spawn(run)
+            code = await proc.wait()
+            if self._stopping:
+                break
+            ran = time.monotonic() - run.started_at
+            if run.state == "restarting":  # asked for: no failure, no delay
+                continue
+            run.failures = 1 if ran >= STABLE_S else run.failures + 1
+            last = tail(self._log_path(run.spec.name))
+            run.last_error = "exit %d after %.1f s%s" % (code, ran, (": " + last) if last else "")
+            delay = backoff_delay(run.failures)
+            run.state = "backoff"
+            run.next_start = time.monotonic() + delay
+            log.warning("%s died (%s); restart in %.1f s", run.spec.name, run.last_error, delay)
+            run.wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(run.wake.wait(), delay)  # a restart request cuts the wait short
+        run.state = "stopped"
+
+    async def restart(self, name: str) -> list[str]:
+        """Restarts one service ("all" for every running one); returns the names restarted."""
+        names = [
+            n
+            for n, r in self.runs.items()
+            if r.spec.installed and r.state not in ("disabled", "not installed")
+        ]
+        if name != "all":
+            if name not in self.runs:
+                raise KeyError("no service %r" % name)
+            if name not in names:
+                raise ValueError("service %r is %s" % (name, self.runs[name].state))
+            names = [name]
+        for n in names:
+            run = self.runs[n]
+            if run.state == "backoff":
+                run.wake.set()
+            elif run.proc is not None and run.proc.returncode is None:
+                run.state = "restarting"
+                await stop_child(run.proc)
+        return names
+
+    def status(self) -> list[dict[str, object]]:
+        now = time.monotonic()
+        return [r.report(now) for r in self.runs.values()]
+
+    async def stop(self) -> None:
+        self._stopping = True
+        procs = [r.proc for r in self.runs.values() if r.proc is not None]
+        for r in self.runs.values():
+            r.wake.set()
+        await asyncio.gather(*(stop_child(p) for p in procs))
+        for t in self._tasks:
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for r in self.runs.values():
+            if r.state not in ("not installed", "disabled"):
+                r.state = "stopped"

@@ -1,0 +1,1 @@
+"""WBM pages (static files served by the Web Server service)."""
