@@ -1,0 +1,172 @@
+"""The IO module's end of the bus: answers the head, feeds the ChargePoint, never blocks the tick.
+
+main.py creates one `ModuleLink` and calls `service(now_ms)` every loop iteration (and may sleep in
+`wait(timeout_ms)` until the next tick, which wakes on bus bytes). Every request frame is answered exactly
+once: a repeated frame (the head retried because our answer was lost) gets the cached answer again and is
+never applied twice. Events are kept until the head acknowledges them in a later poll.
+"""
+
+import os
+import struct
+
+from backplane import catalog, frame, slots
+from backplane.image import BadImage
+from backplane.update import UpdateReceiver
+
+MAX_EVENTS = 64
+
+
+class ModuleLink:
+    def __init__(self, point, transport, identity, board):
+        self.point = point
+        self.transport = transport
+        self.position = identity["position"]
+        self.identity = [
+            identity["uid"],
+            board.get("hw_version", ""),
+            slots.firmware_version(),
+            board.get("name", ""),
+            self.position,
+            catalog.CATALOG_HASH,
+            0,  # boot id, set below
+            slots.describe(),
+        ]
+        # A fresh random boot id tells the head that this module restarted (re-identify, re-configure).
+        self.boot_id = struct.unpack("<I", os.urandom(4))[0] & 0x7FFFFFFF
+        self.identity[6] = self.boot_id
+        self.updater = UpdateReceiver(board.get("name", ""))
+        self.deframer = frame.Deframer()
+        self.live = [0] * len(catalog.LIVE_NAMES)
+        self.events = []
+        self.event_seq = 0
+        self.last_request = None
+        self.last_reply = None
+        self.last_broadcast = None
+        self.confirmed = False
+        self.reset_pending = False
+        self.rx = 0
+        self.tx = 0
+        self.crc_errors = 0
+        self.duplicates = 0
+        self.bad_messages = 0
+        self.events_lost = 0
+
+    def service(self, now_ms):
+        """Handle every complete frame received so far and collect the point's events; non-blocking."""
+        data = self.transport.read()
+        if data:
+            for raw in self.deframer.feed(data):
+                self._frame(raw, now_ms)
+        self._collect_events()
+        if self.reset_pending:
+            slots.reset()
+
+    def wait(self, timeout_ms):
+        """Sleep until bus bytes arrive or `timeout_ms` passes."""
+        return self.transport.wait(timeout_ms)
+
+    def counters(self):
+        return [self.rx, self.tx, self.crc_errors, self.duplicates, self.bad_messages, self.deframer.overruns]
+
+    def _collect_events(self):
+        while True:
+            ev = self.point.pop_event()
+            if ev is None:
+                return
+            if len(self.events) >= MAX_EVENTS:
+                self.events.pop(0)
+                self.events_lost += 1
+            self.event_seq += 1
+            self.events.append([self.event_seq, ev[0], ev[1]])
+
+    def _frame(self, raw, now_ms):
+        dst = frame.peek_dst(raw)
+        if dst != self.position and dst != frame.BROADCAST:
+            return  # another module's frame: not ours to check
+        try:
+            _, src, seq, mtype, payload = frame.decode(raw)
+        except frame.FrameError:
+            self.crc_errors += 1
+            return
+        if src != frame.HEAD:
+            return  # another module's answer
+        self.rx += 1
+        self.point.head_seen(now_ms)
+        if dst == frame.BROADCAST:
+            if raw == self.last_broadcast:
+                self.duplicates += 1
+                return
+            self.last_broadcast = raw
+            self._handle(mtype, payload)  # broadcasts are never answered
+            return
+        if raw == self.last_request:
+            self.duplicates += 1
+            self._send(self.last_reply)
+            return
+        rtype, body = self._handle(mtype, payload)
+        reply = frame.encode(frame.HEAD, self.position, seq, rtype, body)
+        self.last_request = raw
+        self.last_reply = reply
+        self._send(reply)
+        if not self.confirmed:
+            self.confirmed = True
+            slots.confirm()  # the head talked to us: this firmware came up
+
+    def _send(self, data):
+        self.transport.write(data)
+        self.tx += 1
+
+    def _handle(self, mtype, payload):
+        """(response type, payload) for one request; every refusal becomes an ERROR with its reason."""
+        try:
+            fields = catalog.unpack(mtype, payload)
+            return mtype | catalog.RESPONSE, self._dispatch(mtype, fields)
+        except BadImage as e:
+            reason = str(e)
+        except ValueError as e:  # includes schema.Invalid and a point's refused command
+            self.bad_messages += 1
+            reason = str(e) or "invalid"
+        except TypeError:
+            self.bad_messages += 1
+            reason = "wrong field types"
+        return catalog.ERROR, catalog.pack(catalog.ERROR, mtype, reason)
+
+    def _dispatch(self, mtype, fields):
+        point = self.point
+        if mtype == catalog.POLL:
+            boot_id, ack = fields
+            if boot_id == self.boot_id:
+                while self.events and self.events[0][0] <= ack:
+                    self.events.pop(0)
+            point.state_into(self.live)
+            record = struct.pack(catalog.LIVE_FORMAT, *self.live)
+            return catalog.pack(
+                catalog.POLL | catalog.RESPONSE, self.boot_id, self.events[: catalog.EVENTS_PER_POLL], record
+            )
+        if mtype == catalog.COMMAND:
+            name, value = fields
+            if name == catalog.RESET:
+                self.reset_pending = True  # after the answer went out
+            else:
+                point.command(name, tuple(value) if isinstance(value, list) else value)
+            return catalog.pack(catalog.COMMAND | catalog.RESPONSE)
+        if mtype == catalog.CONFIG:
+            checksum, wire = fields
+            cfg = catalog.config_from_wire(wire)
+            if catalog.pointconfig.checksum(cfg) != checksum:
+                raise ValueError("config checksum mismatch")
+            point.configure(cfg)
+            return catalog.pack(
+                catalog.CONFIG | catalog.RESPONSE, point.config_version, point.config_checksum
+            )
+        if mtype == catalog.IDENTIFY:
+            return catalog.pack(catalog.IDENTIFY | catalog.RESPONSE, *self.identity)
+        if mtype == catalog.DIAG:
+            return catalog.pack(catalog.DIAG | catalog.RESPONSE, *self.counters())
+        if mtype == catalog.UPDATE_BEGIN:
+            return catalog.pack(catalog.UPDATE_BEGIN | catalog.RESPONSE, self.updater.begin(*fields))
+        if mtype == catalog.UPDATE_CHUNK:
+            return catalog.pack(catalog.UPDATE_CHUNK | catalog.RESPONSE, self.updater.chunk(*fields))
+        if mtype == catalog.UPDATE_END:
+            return catalog.pack(catalog.UPDATE_END | catalog.RESPONSE, self.updater.end())
+        raise ValueError("not a request: %s" % catalog.name_of(mtype))

@@ -1,0 +1,97 @@
+"""Firmware update over the bus: send a board image in CRC-checked chunks, restart, check what came up.
+
+The module writes the chunks into its inactive slot, checks the whole image's SHA-256 and board, and
+boots it on trial; a refused image leaves the module on its old firmware and raises BusRefused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import sys
+from binascii import crc32
+from collections.abc import Callable
+from pathlib import Path
+
+from backplane import catalog
+
+from chargepark.bus.agent import BusError, ControllerAgent
+
+CHUNK = 512
+Progress = Callable[[int, int], None]
+
+
+class UpdateFailed(BusError):
+    """The image went over but the module did not come up on it (rolled back or silent)."""
+
+
+def load_image(image_dir: Path) -> tuple[bytes, dict[str, object]]:
+    """firmware.img and its manifest.json (the `images` build output); checks the manifest's SHA-256."""
+    manifest = json.loads((image_dir / "manifest.json").read_text())
+    blob = (image_dir / "firmware.img").read_bytes()
+    image = manifest["image"]
+    if hashlib.sha256(blob).hexdigest() != image["sha256"]:
+        raise ValueError("%s: firmware.img does not match manifest.json" % image_dir)
+    return blob, manifest
+
+
+async def send_image(
+    agent: ControllerAgent, position: int, blob: bytes, board: str, progress: Progress | None = None
+) -> str:
+    """Transfer and verify the image into the module's inactive slot; returns that slot's name."""
+    digest = hashlib.sha256(blob).digest()
+    await agent.request(position, catalog.UPDATE_BEGIN, len(blob), digest, board, CHUNK)
+    offset = 0
+    while offset < len(blob):
+        data = blob[offset : offset + CHUNK]
+        offset = (await agent.request(position, catalog.UPDATE_CHUNK, offset, data, crc32(data)))[0]
+        if progress:
+            progress(offset, len(blob))
+    (slot,) = await agent.request(position, catalog.UPDATE_END)
+    return str(slot)
+
+
+async def update(
+    agent: ControllerAgent,
+    position: int,
+    blob: bytes,
+    board: str,
+    progress: Progress | None = None,
+    boot_timeout: float = 20.0,
+) -> dict[str, object]:
+    """Send the image, restart the module into it and wait until it runs it; returns its identity.
+
+    UpdateFailed when the module comes back on its old firmware (the new one failed and was rolled back)
+    or does not come back within `boot_timeout` seconds.
+    """
+    slot = await send_image(agent, position, blob, board, progress)
+    version = hashlib.sha256(blob).hexdigest()[:12]
+    old_boot = agent.modules[position].boot_id
+    await agent.command(position, catalog.RESET)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + boot_timeout
+    while loop.time() < deadline:
+        await asyncio.sleep(0.2)
+        try:
+            ident = await agent.identify(position, retries=0)
+        except BusError:
+            continue
+        if ident["boot_id"] == old_boot:
+            continue  # still the old run (the reset is on its way)
+        running, _trial, rollback = ident["slot"]
+        if running == slot and ident["fw_version"] == version:
+            return ident
+        raise UpdateFailed(position, "module runs slot %s, rolled back: %s" % (running, rollback or "?"))
+    raise UpdateFailed(position, "module did not come back within %.0f s" % boot_timeout)
+
+
+def text_progress(done: int, total: int) -> None:
+    """A one-line progress bar on stderr (the CLI's)."""
+    width = 40
+    filled = width * done // total
+    sys.stderr.write(
+        "\r[%s%s] %3d%% %d/%d" % ("#" * filled, "." * (width - filled), 100 * done // total, done, total)
+    )
+    if done >= total:
+        sys.stderr.write("\n")
