@@ -8,6 +8,7 @@ from typing import Any
 
 import pointconfig
 import schema
+
 from chargepark.config import schemas as s
 
 Record = dict[str, Any]

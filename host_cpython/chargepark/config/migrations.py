@@ -1,8 +1,8 @@
 """Store layout versions and the steps between them.
 
 Version 1: `meta(name, value)` and `records(area, key, body)`.
-Version 2: adds a CRC-32 per record (a bad record is found at start, not served), change counters per area
-(services poll or are notified), and the `sessions` table.
+Version 2: adds a CRC-32 per record (a bad record is found at start, not served) and change counters per
+area (services poll them or are notified).
 
 A step runs inside the caller's transaction: a failed migration leaves the old store as it was.
 """
@@ -22,8 +22,6 @@ CREATE TABLE records (
     area TEXT NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL, crc INTEGER NOT NULL,
     PRIMARY KEY (area, key));
 CREATE TABLE versions (area TEXT PRIMARY KEY, version INTEGER NOT NULL);
-CREATE TABLE sessions (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL, crc INTEGER NOT NULL, open INTEGER NOT NULL);
 """
 
 
@@ -43,10 +41,6 @@ def _v1_to_v2(db: sqlite3.Connection) -> None:
     for area, key, body in db.execute("SELECT area, key, body FROM records").fetchall():
         db.execute("UPDATE records SET crc = ? WHERE area = ? AND key = ?", (crc(body), area, key))
     db.execute("CREATE TABLE versions (area TEXT PRIMARY KEY, version INTEGER NOT NULL)")
-    db.execute(
-        "CREATE TABLE sessions (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL,"
-        " crc INTEGER NOT NULL, open INTEGER NOT NULL)"
-    )
 
 
 # STEPS[v] turns a version-v store into version v + 1.

@@ -9,8 +9,9 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from chargepark.config import checks as ck
 from schema import BOOL, ENUM, INT, LIST, STR, Field
+
+from chargepark.config import checks as ck
 
 Record = dict[str, Any]
 

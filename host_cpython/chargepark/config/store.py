@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import schema
+
 from chargepark.config import migrations, parkrules
 from chargepark.config.areas import AREAS, Area, area
 
@@ -148,9 +149,6 @@ class ConfigStore:
                 AREAS[a].validate(json.loads(body))
             except ValueError as exc:  # json.JSONDecodeError and schema.Invalid
                 problems.append("%s: %s" % (where, exc))
-        for sid, body, crc in self._db.execute("SELECT id, body, crc FROM sessions").fetchall():
-            if crc != migrations.crc(body):
-                problems.append("sessions[%d]: checksum mismatch (the record is damaged)" % sid)
         if not problems:
             problems = [
                 "%s: %s" % (_path_of(a, k, p), why) for a, k, p, why in parkrules.problems(self._load())
@@ -243,7 +241,7 @@ class ConfigStore:
         self._commit(build)
 
     def factory_reset(self, area_names: Iterable[str] | None = None) -> None:
-        """Every configuration area (or the named ones) back to factory defaults. Sessions are kept."""
+        """Every configuration area (or the named ones) back to factory defaults."""
         names = list(AREAS) if area_names is None else [area(n).name for n in area_names]
 
         def build(state: dict[str, Any]) -> list[Change]:
@@ -291,42 +289,6 @@ class ConfigStore:
         document is validated as a whole first (`schema.Invalid` with qualified paths); nothing is
         applied on error."""
         self._commit(lambda state: _document_changes(doc, state, replace))
-
-    # ---- sessions ---------------------------------------------------------------------------------
-
-    def session_start(self, data: Record) -> int:
-        """Append a charging session record (any JSON object); returns its id once it is on disk."""
-        body = _dump(data)
-        with self._lock, self._transaction():
-            cur = self._db.execute(
-                "INSERT INTO sessions (body, crc, open) VALUES (?, ?, 1)", (body, migrations.crc(body))
-            )
-        sid = cur.lastrowid
-        assert sid is not None
-        return sid
-
-    def session_update(self, sid: int, data: Record, close: bool = False) -> Record:
-        """Merge `data` into session `sid` (and close it); returns the saved record."""
-        with self._lock, self._transaction():
-            row = self._db.execute("SELECT body FROM sessions WHERE id = ?", (sid,)).fetchone()
-            if row is None:
-                raise KeyError("no session %d" % sid)
-            record = {**json.loads(row[0]), **data}
-            body = _dump(record)
-            self._db.execute(
-                "UPDATE sessions SET body = ?, crc = ?, open = open AND ? WHERE id = ?",
-                (body, migrations.crc(body), 0 if close else 1, sid),
-            )
-        return record
-
-    def sessions(
-        self, open_only: bool = False, after: int = 0, limit: int = 1000
-    ) -> list[tuple[int, Record]]:
-        """Sessions with id > `after`, oldest first: (id, record)."""
-        query = "SELECT id, body FROM sessions WHERE id > ?" + (" AND open" if open_only else "")
-        with self._lock:
-            rows = self._db.execute(query + " ORDER BY id LIMIT ?", (after, limit)).fetchall()
-        return [(sid, json.loads(body)) for sid, body in rows]
 
     # ---- internals --------------------------------------------------------------------------------
 
@@ -478,3 +440,38 @@ def set_aside(path: str | Path) -> Path:
         if part.exists():
             part.rename(Path(str(target) + suffix))
     return target
+
+
+def salvage(path: str | Path) -> tuple[dict[str, Any], list[str]]:
+    """From a refused store, the records that are intact and valid on their own, as an export document
+    (park-wide rules are checked again when it is imported), and what was left out."""
+    areas: dict[str, Any] = {}
+    problems: list[str] = []
+    try:
+        db = sqlite3.connect("file:%s?mode=ro" % Path(path).resolve(), uri=True)
+        try:
+            columns = {r[1] for r in db.execute("PRAGMA table_info(records)")}
+            query = "SELECT area, key, body, %s FROM records" % ("crc" if "crc" in columns else "NULL")
+            rows = db.execute(query).fetchall()
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        return {"format": migrations.FORMAT, "version": migrations.VERSION, "areas": {}}, [
+            "unreadable: %s" % exc
+        ]
+    for a, key, body, crc in rows:
+        where = _path_of(a, key or None, "")
+        try:
+            if crc is not None and crc != migrations.crc(body):
+                raise ValueError("checksum mismatch")
+            if a not in AREAS:
+                raise ValueError("unknown area")
+            record = AREAS[a].validate(json.loads(body))
+        except ValueError as exc:
+            problems.append("%s: left out (%s)" % (where, exc))
+            continue
+        if AREAS[a].keyed:
+            areas.setdefault(a, {})[key] = record
+        else:
+            areas[a] = record
+    return {"format": migrations.FORMAT, "version": migrations.VERSION, "areas": areas}, problems
