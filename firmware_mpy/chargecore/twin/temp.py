@@ -7,6 +7,8 @@ from chargecore.twin.consts import (
     NO_LIMIT_MA,
     PT1000_MAX_DDEGC,
     PT1000_MIN_DDEGC,
+    PT1000_TABLE_MAX_DDEGC,
+    PT1000_TABLE_MIN_DDEGC,
     PTC_FAULT,
     PTC_OK,
     PTC_TRIP,
@@ -18,6 +20,10 @@ from chargecore.twin.consts import (
 def pt1000_mohm(ddegc):
     """Callendar-Van Dusen: R(T) in milliohm for T in tenths of a degree (A, B, and C below 0 degC)."""
     d = ddegc
+    if d < PT1000_TABLE_MIN_DDEGC:
+        d = PT1000_TABLE_MIN_DDEGC
+    if d > PT1000_TABLE_MAX_DDEGC:
+        d = PT1000_TABLE_MAX_DDEGC
     r = 1000000 + div_round(39083 * d, 100) - div_round(5775 * d * d, 1000000)
     if d < 0:
         r -= div_round(4183 * (d - 1000) * d * d * d, 10000000000000)
@@ -63,11 +69,14 @@ class Derating:
             mode < DERATE_LINEAR
             or mode > DERATE_ACTIVATION
             or start_ddegc >= stop_ddegc
+            or start_ddegc < PT1000_TABLE_MIN_DDEGC
+            or stop_ddegc > PT1000_TABLE_MAX_DDEGC
+            or start_ma > NO_LIMIT_MA
             or start_ma <= stop_ma
             or stop_ma < 0
         ):
             raise ValueError(
-                "invalid derating: need start temperature < stop, start current > stop current >= 0"
+                "invalid derating: need -200 degC <= start < stop <= 850 degC, 1000 A >= start current > stop >= 0"
             )
         self.mode = mode
         self.start_ddegc = start_ddegc
