@@ -51,9 +51,11 @@ def _safe(path):
 
 
 def _makedirs(path):
-    done = ""
+    done = "/" if path.startswith("/") else ""
     for part in path.split("/"):
-        done = done + "/" + part if done else part
+        if not part:
+            continue
+        done = done + part if done in ("", "/") else done + "/" + part
         try:
             os.mkdir(done)
         except OSError:

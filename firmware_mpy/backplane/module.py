@@ -170,3 +170,30 @@ class ModuleLink:
         if mtype == catalog.UPDATE_END:
             return catalog.pack(catalog.UPDATE_END | catalog.RESPONSE, self.updater.end())
         raise ValueError("not a request: %s" % catalog.name_of(mtype))
+
+
+def bus_endpoint(argv=None):
+    """The simulated medium named by `--bus HOST:PORT` or CHARGEPARK_BUS, else None (a real UART)."""
+    import sys
+
+    argv = sys.argv if argv is None else argv
+    for i in range(len(argv) - 1):
+        if argv[i] == "--bus":
+            return argv[i + 1]
+    return os.getenv("CHARGEPARK_BUS") or None
+
+
+def open_link(point, board, identity=None, argv=None):
+    """main.py's one call: the ModuleLink for this board (sim medium or UART), or None without a bus.
+
+    `identity` defaults to ./identity.json ({"uid", "position"}) in the flash root.
+    """
+    from backplane import transport
+
+    if identity is None:
+        import json
+
+        with open("identity.json") as f:
+            identity = json.load(f)
+    t = transport.open_transport(board, identity["position"], bus_endpoint(argv))
+    return ModuleLink(point, t, identity, board) if t else None

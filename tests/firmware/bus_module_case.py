@@ -1,8 +1,8 @@
 """A bus module whose point only records what it is told: the link's exactly-once check.
 
-Run on the real micropython: `bus_module_case.py HOST:PORT POSITION`. Every applied command and
-configuration is printed as one line, so the test compares what the head had acknowledged with
-what the module really applied.
+Run on the real micropython: `bus_module_case.py HOST:PORT POSITION`, or as the main.py of a test
+image (`--bus HOST:PORT`, identity from the flash root). Every applied command and configuration is
+printed as one line, so the test compares what the head had acknowledged with what the module applied.
 """
 
 import sys
@@ -50,11 +50,13 @@ class RecordingPoint:
 
 
 def main():
-    endpoint, position = sys.argv[1], int(sys.argv[2])
-    t = transport.open_transport({}, position, endpoint)
-    link = module.ModuleLink(
-        RecordingPoint(), t, {"uid": "rec-%d" % position, "position": position}, {"name": "sim"}
-    )
+    if "--bus" in sys.argv:
+        link = module.open_link(RecordingPoint(), {"name": "sim"})
+    else:
+        endpoint, position = sys.argv[1], int(sys.argv[2])
+        t = transport.open_transport({}, position, endpoint)
+        identity = {"uid": "rec-%d" % position, "position": position}
+        link = module.ModuleLink(RecordingPoint(), t, identity, {"name": "sim"})
     print("ready")
     while True:
         link.wait(50)

@@ -37,10 +37,19 @@ def load_image(image_dir: Path) -> tuple[bytes, dict[str, object]]:
 
 
 async def send_image(
-    agent: ControllerAgent, position: int, blob: bytes, board: str, progress: Progress | None = None
+    agent: ControllerAgent,
+    position: int,
+    blob: bytes,
+    board: str,
+    progress: Progress | None = None,
+    sha256: bytes | None = None,
 ) -> str:
-    """Transfer and verify the image into the module's inactive slot; returns that slot's name."""
-    digest = hashlib.sha256(blob).digest()
+    """Transfer and verify the image into the module's inactive slot; returns that slot's name.
+
+    `sha256` is the digest the module checks the received image against (the manifest's); by default
+    the digest of `blob`.
+    """
+    digest = sha256 or hashlib.sha256(blob).digest()
     await agent.request(position, catalog.UPDATE_BEGIN, len(blob), digest, board, CHUNK)
     offset = 0
     while offset < len(blob):
