@@ -1,18 +1,19 @@
 """The C safety core through cffi (API mode): the chargecore API (docs/core-api.md).
 
-Sample windows go to C through ffi.from_buffer (no copy). Installed into out/py beside `_chargecore_cffi`.
+Sample windows go to C through _ffi.from_buffer (no copy). Installed into out/py beside `_chargecore_cffi`.
 """
 
-from _chargecore_cffi import ffi, lib
+from _chargecore_cffi import ffi as _ffi
+from _chargecore_cffi import lib as _lib
 
 BACKEND = "cffi"
 
 _CONSTANTS = {
-    ffi.string(lib.cc_constants[i].name).decode(): lib.cc_constants[i].value
-    for i in range(lib.cc_constant_count)
+    _ffi.string(_lib.cc_constants[i].name).decode(): _lib.cc_constants[i].value
+    for i in range(_lib.cc_constant_count)
 }
 globals().update(_CONSTANTS)
-OC_EVZE_STAGES_PCT = tuple(lib.cc_oc_evze_stages_pct[i] for i in range(lib.cc_oc_evze_stage_count))
+OC_EVZE_STAGES_PCT = tuple(_lib.cc_oc_evze_stages_pct[i] for i in range(_lib.cc_oc_evze_stage_count))
 
 
 def _tick(now_ms):
@@ -40,7 +41,7 @@ class Cp:
         noise_mv=_CONSTANTS["CP_DEFAULT_NOISE_MV"],
         noisy_limit=_CONSTANTS["CP_DEFAULT_NOISY_LIMIT"],
     ):
-        cfg = ffi.new(
+        cfg = _ffi.new(
             "cc_cp_config *",
             {
                 "adc_zero": adc_zero,
@@ -52,23 +53,23 @@ class Cp:
                 "noisy_limit": noisy_limit,
             },
         )
-        self._s = ffi.new("cc_cp *")
-        if lib.cc_cp_init(self._s, cfg) != 0:
+        self._s = _ffi.new("cc_cp *")
+        if _lib.cc_cp_init(self._s, cfg) != 0:
             raise ValueError("invalid CP configuration")
 
     def reset(self):
-        lib.cc_cp_reset(self._s)
+        _lib.cc_cp_reset(self._s)
 
     def window(self, samples):
-        buf = ffi.from_buffer("uint16_t[]", samples)
-        return lib.cc_cp_window(self._s, buf, len(buf))
+        buf = _ffi.from_buffer("uint16_t[]", samples)
+        return _lib.cc_cp_window(self._s, buf, len(buf))
 
     def classify(self, pwm_on):
-        return lib.cc_cp_classify(self._s, 1 if pwm_on else 0)
+        return _lib.cc_cp_classify(self._s, 1 if pwm_on else 0)
 
     def update(self, samples, pwm_on):
-        buf = ffi.from_buffer("uint16_t[]", samples)
-        return lib.cc_cp_update(self._s, buf, len(buf), 1 if pwm_on else 0)
+        buf = _ffi.from_buffer("uint16_t[]", samples)
+        return _lib.cc_cp_update(self._s, buf, len(buf), 1 if pwm_on else 0)
 
     adc_zero = _cfg_field("adc_zero")
     mv_num = _cfg_field("mv_num")
@@ -90,31 +91,31 @@ class Cp:
     noisy = _field("noisy")
 
 
-cp_state = lib.cc_cp_state
-duty_from_current = lib.cc_duty_from_current
-current_from_duty = lib.cc_current_from_duty
-pp_capacity = lib.cc_pp_capacity
-pp_accept = lib.cc_pp_accept
-balance_limit = lib.cc_balance_limit
-phase_of = lib.cc_phase_of
-pt1000_mohm = lib.cc_pt1000_mohm
-pt1000_ddegc = lib.cc_pt1000_ddegc
-ptc_status = lib.cc_ptc_status
+cp_state = _lib.cc_cp_state
+duty_from_current = _lib.cc_duty_from_current
+current_from_duty = _lib.cc_current_from_duty
+pp_capacity = _lib.cc_pp_capacity
+pp_accept = _lib.cc_pp_accept
+balance_limit = _lib.cc_balance_limit
+phase_of = _lib.cc_phase_of
+pt1000_mohm = _lib.cc_pt1000_mohm
+pt1000_ddegc = _lib.cc_pt1000_ddegc
+ptc_status = _lib.cc_ptc_status
 
 
 class Overcurrent:
     __slots__ = ("_s",)
 
     def __init__(self, mode):
-        self._s = ffi.new("cc_oc *")
-        if lib.cc_oc_init(self._s, mode) != 0:
+        self._s = _ffi.new("cc_oc *")
+        if _lib.cc_oc_init(self._s, mode) != 0:
             raise ValueError("invalid overcurrent mode")
 
     def reset(self):
-        lib.cc_oc_reset(self._s)
+        _lib.cc_oc_reset(self._s)
 
     def update(self, now_ms, set_ma, imax_ma):
-        return lib.cc_oc_update(self._s, _tick(now_ms), set_ma, imax_ma)
+        return _lib.cc_oc_update(self._s, _tick(now_ms), set_ma, imax_ma)
 
     mode = _field("mode")
     state = _field("state")
@@ -131,15 +132,15 @@ class Contactor:
         debounce_ms=_CONSTANTS["CT_DEFAULT_DEBOUNCE_MS"],
         timeout_ms=_CONSTANTS["CT_DEFAULT_TIMEOUT_MS"],
     ):
-        self._s = ffi.new("cc_ct *")
-        if lib.cc_ct_init(self._s, aux, debounce_ms, timeout_ms) != 0:
+        self._s = _ffi.new("cc_ct *")
+        if _lib.cc_ct_init(self._s, aux, debounce_ms, timeout_ms) != 0:
             raise ValueError("invalid contactor configuration")
 
     def reset(self):
-        lib.cc_ct_reset(self._s)
+        _lib.cc_ct_reset(self._s)
 
     def update(self, now_ms, command, aux_high):
-        return lib.cc_ct_update(self._s, _tick(now_ms), 1 if command else 0, 1 if aux_high else 0)
+        return _lib.cc_ct_update(self._s, _tick(now_ms), 1 if command else 0, 1 if aux_high else 0)
 
     aux = _field("aux")
     debounce_ms = _field("debounce_ms")
@@ -152,18 +153,18 @@ class Rcm:
     __slots__ = ("_s",)
 
     def __init__(self, trip_ua=_CONSTANTS["RCM_TRIP_UA"], filter_ms=_CONSTANTS["RCM_DEFAULT_FILTER_MS"]):
-        self._s = ffi.new("cc_rcm *")
-        if lib.cc_rcm_init(self._s, trip_ua, filter_ms) != 0:
+        self._s = _ffi.new("cc_rcm *")
+        if _lib.cc_rcm_init(self._s, trip_ua, filter_ms) != 0:
             raise ValueError("invalid RCM configuration")
 
     def reset(self):
-        lib.cc_rcm_reset(self._s)
+        _lib.cc_rcm_reset(self._s)
 
     def start_test(self, now_ms):
-        return lib.cc_rcm_start_test(self._s, _tick(now_ms))
+        return _lib.cc_rcm_start_test(self._s, _tick(now_ms))
 
     def update(self, now_ms, residual_ua):
-        return lib.cc_rcm_update(self._s, _tick(now_ms), residual_ua)
+        return _lib.cc_rcm_update(self._s, _tick(now_ms), residual_ua)
 
     trip_ua = _field("trip_ua")
     filter_ms = _field("filter_ms")
@@ -177,17 +178,17 @@ class Derating:
     __slots__ = ("_s",)
 
     def __init__(self, mode, start_ddegc, stop_ddegc, start_ma, stop_ma):
-        self._s = ffi.new("cc_derating *")
-        if lib.cc_derating_init(self._s, mode, start_ddegc, stop_ddegc, start_ma, stop_ma) != 0:
+        self._s = _ffi.new("cc_derating *")
+        if _lib.cc_derating_init(self._s, mode, start_ddegc, stop_ddegc, start_ma, stop_ma) != 0:
             raise ValueError(
                 "invalid derating: need -200 degC <= start < stop <= 850 degC, 1000 A >= start current > stop >= 0"
             )
 
     def reset(self):
-        lib.cc_derating_reset(self._s)
+        _lib.cc_derating_reset(self._s)
 
     def update(self, ddegc):
-        return lib.cc_derating_update(self._s, ddegc)
+        return _lib.cc_derating_update(self._s, ddegc)
 
     mode = _field("mode")
     start_ddegc = _field("start_ddegc")
@@ -202,18 +203,18 @@ class Fallback:
     __slots__ = ("_s",)
 
     def __init__(self, time_ms, fallback_ma):
-        self._s = ffi.new("cc_fallback *")
-        if lib.cc_fallback_init(self._s, time_ms, fallback_ma) != 0:
+        self._s = _ffi.new("cc_fallback *")
+        if _lib.cc_fallback_init(self._s, time_ms, fallback_ma) != 0:
             raise ValueError("invalid fallback configuration")
 
     def reset(self):
-        lib.cc_fallback_reset(self._s)
+        _lib.cc_fallback_reset(self._s)
 
     def kick(self, now_ms):
-        lib.cc_fallback_kick(self._s, _tick(now_ms))
+        _lib.cc_fallback_kick(self._s, _tick(now_ms))
 
     def update(self, now_ms, set_ma):
-        return lib.cc_fallback_update(self._s, _tick(now_ms), set_ma)
+        return _lib.cc_fallback_update(self._s, _tick(now_ms), set_ma)
 
     time_ms = _field("time_ms")
     fallback_ma = _field("fallback_ma")

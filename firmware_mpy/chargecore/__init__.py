@@ -56,8 +56,16 @@ def _pick():
     raise ImportError("no chargecore backend")  # unreachable: the twin is pure Python
 
 
+def api(mod):
+    """The public API names of a backend module (its submodules and helpers excluded)."""
+    names = []
+    for name in dir(mod):
+        if name[0] != "_" and name not in _NOT_API and type(getattr(mod, name)) is not type(sys):
+            names.append(name)
+    return names
+
+
 BACKEND, _backend = _pick()
-for _name in dir(_backend):
-    if _name[0] != "_" and _name not in _NOT_API:
-        globals()[_name] = getattr(_backend, _name)
+for _name in api(_backend):
+    globals()[_name] = getattr(_backend, _name)
 del _name

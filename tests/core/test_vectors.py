@@ -1,0 +1,96 @@
+"""The golden vectors on all four implementations: C via Cython, C via cffi, the twin on CPython and on the
+real `micropython` binary."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import chargecore
+import pytest
+import vector_runner
+from backends import CPYTHON_BACKENDS, VECTORS, backend, load, vector_files
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(VECTORS))
+import make_vectors  # noqa: E402
+
+
+@pytest.mark.parametrize("name", CPYTHON_BACKENDS)
+@pytest.mark.parametrize("path", vector_files(), ids=lambda p: p.stem)
+def test_vectors_on_cpython(name: str, path: Path) -> None:
+    steps, fails = vector_runner.run_vectors(backend(name), load(path))
+    assert steps > 0
+    assert fails == []
+
+
+@pytest.mark.parametrize("name", CPYTHON_BACKENDS)
+def test_constants(name: str) -> None:
+    assert vector_runner.check_constants(backend(name), load(VECTORS / "constants.json")) == []
+
+
+def test_vectors_on_micropython(micropython) -> None:  # type: ignore[no-untyped-def]
+    files = [str(p) for p in vector_files()]
+    code = """
+import json, chargecore, vector_runner
+twin = chargecore.use("twin")
+total = 0
+for path in %r:
+    with open(path) as f:
+        steps, fails = vector_runner.run_vectors(twin, json.load(f))
+    total += steps
+    for msg in fails:
+        print("FAIL", msg)
+with open(%r) as f:
+    for msg in vector_runner.check_constants(twin, json.load(f)):
+        print("FAIL", msg)
+print("STEPS", total, chargecore.BACKEND)
+""" % (files, str(VECTORS / "constants.json"))
+    out = micropython.run(code, extra_path=[HERE], heap="16M")
+    assert "FAIL" not in out, out
+    expected = sum(vector_runner.run_vectors(backend("twin"), load(p))[0] for p in vector_files())
+    assert out.split()[-2:] == [str(expected), "twin"]
+
+
+def test_vector_files_are_generated_from_their_source() -> None:
+    for name, text in make_vectors.render().items():
+        assert (VECTORS / name).read_text() == text, "%s is stale: run tests/vectors/make_vectors.py" % name
+
+
+def test_every_backend_has_the_same_api() -> None:
+    apis = {name: sorted(chargecore.api(backend(name))) for name in CPYTHON_BACKENDS}
+    assert apis["cython"] == apis["twin"]
+    assert apis["cffi"] == apis["twin"]
+    documented = (HERE.parent.parent / "docs" / "core-api.md").read_text()
+    for name in apis["twin"]:
+        if not name.isupper():
+            assert "`%s" % name in documented, "%s is missing from docs/core-api.md" % name
+
+
+def _facade(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    code = "import chargecore; print(chargecore.BACKEND, chargecore.Cp.__module__)"
+    full = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path), **env)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=full, timeout=60)
+
+
+def test_facade_prefers_cython_and_can_be_forced() -> None:
+    env = {"CHARGECORE_BACKEND": ""}
+    assert _facade(env).stdout.split() == ["cython", "_chargecore_cy"]
+    assert _facade({"CHARGECORE_BACKEND": "cffi"}).stdout.split() == ["cffi", "_chargecore_cffi_api"]
+    assert _facade({"CHARGECORE_BACKEND": "twin"}).stdout.split() == ["twin", "chargecore.twin.cp"]
+    missing = _facade({"CHARGECORE_BACKEND": "micropython-c"})
+    assert missing.returncode != 0 and "No module named '_chargecore'" in missing.stderr
+
+
+def test_facade_on_micropython_falls_back_to_the_twin(micropython) -> None:  # type: ignore[no-untyped-def]
+    out = micropython.run("import chargecore; print(chargecore.BACKEND, chargecore.backends())")
+    assert out.split() == ["twin", "('micropython-c',", "'twin')"]
+
+
+def test_vectors_json_is_plain_data() -> None:
+    # The MicroPython runner reads the files with its small json module: no NaN, no exotic types.
+    for path in [*vector_files(), VECTORS / "constants.json"]:
+        json.loads(path.read_text(), parse_constant=lambda c: pytest.fail("non-standard constant %s" % c))
