@@ -129,6 +129,9 @@ class ModuleLink:
         except TypeError:
             self.bad_messages += 1
             reason = "wrong field types"
+        except Exception as e:
+            self.bad_messages += 1
+            reason = "internal: %s" % type(e).__name__
         return catalog.ERROR, catalog.pack(catalog.ERROR, mtype, reason)
 
     def _dispatch(self, mtype, fields):

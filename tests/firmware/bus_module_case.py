@@ -8,45 +8,8 @@ printed as one line, so the test compares what the head had acknowledged with wh
 import sys
 import time
 
-import chargedefs
-import pointconfig
-import schema
-from backplane import catalog, module, transport
-
-
-class RecordingPoint:
-    def __init__(self):
-        self.setpoint = 0
-        self.config_version = 0
-        self.config_checksum = 0
-        self.events = []
-        self.seen = 0
-
-    def configure(self, cfg):
-        clean = schema.validate(pointconfig.MODULE_FIELDS, cfg, pointconfig.CHECKS)
-        self.config_version += 1
-        self.config_checksum = pointconfig.checksum(clean)
-        print("config %d" % self.config_checksum)
-
-    def command(self, name, value):
-        if name != "setpoint_ma" or not isinstance(value, int) or value < 0:
-            raise ValueError("bad command %s" % name)
-        self.setpoint = value
-        self.events.append((chargedefs.EV_STATUS, value))
-        print("cmd %d" % value)
-
-    def head_seen(self, now_ms):
-        self.seen = now_ms
-
-    def state_into(self, buf):
-        for i in range(len(buf)):
-            buf[i] = 0
-        buf[catalog.LIVE_NAMES.index("set_current_ma")] = self.setpoint
-        buf[catalog.LIVE_NAMES.index("config_version")] = self.config_version
-        buf[catalog.LIVE_NAMES.index("config_checksum")] = self.config_checksum
-
-    def pop_event(self):
-        return self.events.pop(0) if self.events else None
+from backplane import module, transport
+from bus_point_case import RecordingPoint
 
 
 def main():

@@ -66,3 +66,13 @@ def test_same_results_on_micropython(micropython):
     out = micropython.run(open(HERE / "bus_codec_case.py").read(), extra_path=[HERE], timeout=120)
     on_mpy = json.loads(out.strip().splitlines()[-1])
     assert on_mpy == [len(case.SAMPLES), case.split_stream(), case.fuzz(3000), catalog.CATALOG_HASH]
+
+
+def test_link_survives_garbage_on_cpython_and_micropython(micropython):
+    import bus_link_case
+
+    requests, answers, errors, counted, applied = bus_link_case.run(1500)
+    assert answers == requests and errors >= requests * 0.9  # nonsense content is refused, with a reason
+    assert counted and applied == []
+    out = micropython.run(open(HERE / "bus_link_case.py").read(), extra_path=[HERE], timeout=120)
+    assert json.loads(out.strip().splitlines()[-1]) == [requests, answers, errors, True, []]

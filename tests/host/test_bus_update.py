@@ -30,6 +30,7 @@ def build_image(board: str = "sim", main: bytes | None = None, marker: str = "v1
     for py in sorted((FIRMWARE / "backplane").glob("*.py")):
         files.append(("backplane/" + py.name, py.read_bytes()))
     files.append(("main.py", main if main is not None else MODULE_MAIN.read_bytes()))
+    files.append(("bus_point_case.py", (MODULE_MAIN.parent / "bus_point_case.py").read_bytes()))
     files.append(("board.json", json.dumps({"name": board}).encode()))
     files.append(("marker.txt", marker.encode()))
     return bytes(image.pack(board, files))
