@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import secrets
 import time
 from collections.abc import Callable, Iterable
@@ -21,6 +22,7 @@ from backplane import catalog, frame
 from chargepark.bus.transport import Transport
 
 Listener = Callable[[str, int, Any], None]
+log = logging.getLogger(__name__)
 
 
 class BusError(Exception):
@@ -124,7 +126,10 @@ class ControllerAgent:
 
     def _emit(self, kind: str, position: int, data: Any) -> None:
         for listener in self.listeners:
-            listener(kind, position, data)
+            try:
+                listener(kind, position, data)
+            except Exception:  # a subscriber's bug must not stop the bus master
+                log.exception("bus listener failed on %s from position %d", kind, position)
 
     # -- exchanges ---------------------------------------------------------------------------------
 
