@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +102,21 @@ def test_update_refusals_rollback(tmp_path: Path) -> None:
             ident = await identity_soon(agent)
             assert ident["fw_version"] == hashlib.sha256(v2).hexdigest()[:12]
             assert ident["slot"] == ["b", False, "a: never confirmed by the bus"]
+
+            # The stand-alone CLI (no agent polling meanwhile): back to v1 with a progress bar.
+            images = tmp_path / "images"
+            images.mkdir()
+            (images / "firmware.img").write_bytes(v1)
+            sha = hashlib.sha256(v1).hexdigest()
+            manifest = {"board": "sim", "image": {"path": "firmware.img", "size": len(v1), "sha256": sha}}
+            (images / "manifest.json").write_text(json.dumps(manifest))
+            cli = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "chargepark.bus.update", str(images), "--position", "3",
+                "--bus", medium.endpoint, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            )  # fmt: skip
+            out, err = await asyncio.wait_for(cli.communicate(), 60)
+            assert cli.returncode == 0, err
+            assert b"100%" in err and ("runs firmware %s in slot a" % sha[:12]).encode() in out
         finally:
             await mod.stop()
             await agent.transport.close()

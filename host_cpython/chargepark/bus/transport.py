@@ -17,7 +17,9 @@ from backplane import frame
 
 class Transport(Protocol):
     frames: asyncio.Queue[bytes]
-    overruns: int
+
+    @property
+    def overruns(self) -> int: ...
 
     async def send(self, data: bytes) -> None: ...
 

@@ -6,6 +6,7 @@ boots it on trial; a refused image leaves the module on its old firmware and rai
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import hashlib
 import json
@@ -13,10 +14,12 @@ import sys
 from binascii import crc32
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from backplane import catalog
 
 from chargepark.bus.agent import BusError, ControllerAgent
+from chargepark.bus.transport import SerialTransport, SimTransport, Transport
 
 CHUNK = 512
 Progress = Callable[[int, int], None]
@@ -26,9 +29,9 @@ class UpdateFailed(BusError):
     """The image went over but the module did not come up on it (rolled back or silent)."""
 
 
-def load_image(image_dir: Path) -> tuple[bytes, dict[str, object]]:
+def load_image(image_dir: Path) -> tuple[bytes, dict[str, Any]]:
     """firmware.img and its manifest.json (the `images` build output); checks the manifest's SHA-256."""
-    manifest = json.loads((image_dir / "manifest.json").read_text())
+    manifest: dict[str, Any] = json.loads((image_dir / "manifest.json").read_text())
     blob = (image_dir / "firmware.img").read_bytes()
     image = manifest["image"]
     if hashlib.sha256(blob).hexdigest() != image["sha256"]:
@@ -68,7 +71,7 @@ async def update(
     board: str,
     progress: Progress | None = None,
     boot_timeout: float = 20.0,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """Send the image, restart the module into it and wait until it runs it; returns its identity.
 
     UpdateFailed when the module comes back on its old firmware (the new one failed and was rolled back)
@@ -104,3 +107,43 @@ def text_progress(done: int, total: int) -> None:
     )
     if done >= total:
         sys.stderr.write("\n")
+
+
+async def _cli(args: argparse.Namespace) -> int:
+    blob, manifest = load_image(Path(args.image))
+    if args.serial:
+        transport: Transport = SerialTransport(args.serial, args.baud, rs485=args.rs485)
+    else:
+        transport = await SimTransport.connect(args.bus)
+    agent = ControllerAgent(transport, [args.position], timeout=args.timeout)
+    try:
+        before = await agent.identify(args.position)
+        print("position %d: %s, firmware %s" % (args.position, before["board"], before["fw_version"]))
+        ident = await update(agent, args.position, blob, str(manifest["board"]), text_progress)
+        print(
+            "position %d runs firmware %s in slot %s" % (args.position, ident["fw_version"], ident["slot"][0])
+        )
+        return 0
+    except BusError as e:
+        print("update failed: %s" % e, file=sys.stderr)
+        return 1
+    finally:
+        await transport.close()
+
+
+def main() -> int:
+    """Update one module directly (only while no controller agent owns the bus)."""
+    p = argparse.ArgumentParser(description=main.__doc__)
+    p.add_argument("image", help="image directory with firmware.img and manifest.json (out/images/<BOARD>)")
+    p.add_argument("--position", type=int, required=True)
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--bus", help="simulated medium HOST:PORT")
+    where.add_argument("--serial", help="serial port of the RS-485 adapter")
+    p.add_argument("--baud", type=int, default=1_000_000)
+    p.add_argument("--rs485", action="store_true", help="kernel RS-485 direction control")
+    p.add_argument("--timeout", type=float, default=0.2)
+    return asyncio.run(_cli(p.parse_args()))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
