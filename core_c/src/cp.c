@@ -15,7 +15,7 @@ int cc_cp_init(cc_cp *cp, const cc_cp_config *cfg)
 {
     if (cp == NULL || cfg == NULL || cfg->mv_num <= 0 || cfg->mv_den <= 0 || cfg->adc_zero < 0 ||
         cfg->adc_zero > 65535 || cfg->sample_rate_hz <= 0 || cfg->edge_skip < 0 || cfg->noise_mv < 0 ||
-        cfg->noisy_limit < 1) {
+        cfg->noisy_limit < 1 || (int64_t)65535 * cfg->mv_num > (int64_t)CC_CP_MAX_FULL_SCALE_MV * cfg->mv_den) {
         return CC_EINVAL;
     }
     cp->cfg = *cfg;

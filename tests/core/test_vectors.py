@@ -94,3 +94,10 @@ def test_vectors_json_is_plain_data() -> None:
     # The MicroPython runner reads the files with its small json module: no NaN, no exotic types.
     for path in [*vector_files(), VECTORS / "constants.json"]:
         json.loads(path.read_text(), parse_constant=lambda c: pytest.fail("non-standard constant %s" % c))
+
+
+def test_c_backends_come_from_the_requested_build() -> None:
+    # Under `scons sanitize` the instrumented modules in out/sanitize/py must be the ones tested.
+    build = os.environ.get("CHARGECORE_BUILD_DIR") or str(HERE.parent.parent / "out" / "py")
+    assert backend("cython").__file__.startswith(build)
+    assert backend("cffi")._ffi is not None and sys.modules["_chargecore_cffi"].__file__.startswith(build)

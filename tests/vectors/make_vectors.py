@@ -53,7 +53,7 @@ CONSTANTS = {
     "CP_PILOT_FAULT_ABOVE_MV": 13000, "CP_A_MIN_MV": 11000, "CP_A_HYST_MIN_MV": 10000, "CP_B_MIN_MV": 8000,
     "CP_B_HYST_MIN_MV": 7000, "CP_C_MIN_MV": 5000, "CP_C_HYST_MIN_MV": 4000, "CP_D_MIN_MV": 2000,
     "CP_E_MIN_MV": -1000, "CP_F_MIN_MV": -13000, "CP_F_MAX_MV": -11000, "CP_DIODE_NEG_MAX_MV": -11000,
-    "CP_MIN_SWING_MV": 2000, "CP_MAX_SAMPLES": 32767, "CP_DEFAULT_SAMPLE_RATE_HZ": 400000,
+    "CP_MIN_SWING_MV": 2000, "CP_MAX_SAMPLES": 32767, "CP_MAX_FULL_SCALE_MV": 1000000, "CP_DEFAULT_SAMPLE_RATE_HZ": 400000,
     "CP_DEFAULT_EDGE_SKIP": 4, "CP_DEFAULT_NOISE_MV": 1000, "CP_DEFAULT_NOISY_LIMIT": 8,
     "DUTY_F": 0, "DUTY_DIGITAL": 50, "DUTY_OFF": 1000, "PWM_MIN_MA": 6000, "PWM_LOW_MAX_MA": 51000,
     "PWM_HIGH_MIN_MA": 52500, "PWM_MAX_MA": 80000, "EV_DIGITAL": -1, "EV_ERROR": -2,
@@ -302,8 +302,25 @@ def cp_vectors() -> list[dict[str, Any]]:
     )  # fmt: skip
     for bad_args in ([ZERO, 0, DEN], [ZERO, NUM, 0], [ZERO, -1, DEN], [-1, NUM, DEN], [65536, NUM, DEN],
                      [ZERO, NUM, DEN, 0], [ZERO, NUM, DEN, RATE, -1], [ZERO, NUM, DEN, RATE, SKIP, -1],
-                     [ZERO, NUM, DEN, RATE, SKIP, 1000, 0]):  # fmt: skip
+                     [ZERO, NUM, DEN, RATE, SKIP, 1000, 0], [0, 16, 1], [0, 1000001, 65535]):  # fmt: skip
         cases.append(raises("Cp rejects %r" % (bad_args,), "Cp", bad_args))
+    full = {"rle": [[65535, 10]]}
+    cases.append(
+        obj_case(
+            "full scale edge: 65535 codes = 1000 V accepted",
+            "Cp",
+            [0, 1000000, 65535],
+            [step("window", [full], WIN_OK, high_mv=1000000), step("classify", [0], PF)],
+        )
+    )
+    cases.append(
+        obj_case(
+            "full scale edge: 15 mV per code accepted",
+            "Cp",
+            [0, 15, 1],
+            [step("window", [full], WIN_OK, high_mv=983025)],
+        )
+    )
     return cases
 
 

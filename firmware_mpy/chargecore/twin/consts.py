@@ -47,6 +47,7 @@ CP_F_MAX_MV = const(-11000)
 CP_DIODE_NEG_MAX_MV = const(-11000)  # negative plateau must be at or below this while PWM runs
 CP_MIN_SWING_MV = const(2000)  # a window whose max-min is smaller is a constant level (no PWM)
 CP_MAX_SAMPLES = const(32767)  # keeps every sum below 2**31 (viper and C int32)
+CP_MAX_FULL_SCALE_MV = const(1000000)  # 65535 codes span at most 1000 V: every mV fits in 32 bits
 
 # CP configuration defaults: 400 kHz sampling, 1000 samples = 2.5 ms = 2.5 PWM periods at 1 kHz
 CP_DEFAULT_SAMPLE_RATE_HZ = const(400000)

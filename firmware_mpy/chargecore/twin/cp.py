@@ -19,6 +19,7 @@ from chargecore.twin.consts import (
     CP_F_MIN_MV,
     CP_FAULT_DIODE,
     CP_FAULT_NOISY,
+    CP_MAX_FULL_SCALE_MV,
     CP_MAX_SAMPLES,
     CP_MIN_SWING_MV,
     CP_PILOT_FAULT_ABOVE_MV,
@@ -93,6 +94,7 @@ class Cp:
             or edge_skip < 0
             or noise_mv < 0
             or noisy_limit < 1
+            or 65535 * mv_num > CP_MAX_FULL_SCALE_MV * mv_den
         ):
             raise ValueError("invalid CP configuration")
         self.adc_zero = adc_zero
