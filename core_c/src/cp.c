@@ -76,54 +76,65 @@ static int32_t constant_window(cc_cp *cp, const uint16_t *s, size_t n, uint32_t 
     return finish(cp, CC_WIN_OK);
 }
 
+/* Sum, min and max of one plateau's samples (a tight loop the compiler can vectorise). */
+static void accumulate(const uint16_t *s, size_t from, size_t to, uint32_t *sum, size_t *count, uint32_t *min,
+                       uint32_t *max)
+{
+    uint32_t total = 0, lo = *min, hi = *max;
+    size_t i;
+    for (i = from; i < to; i++) {
+        uint32_t v = s[i];
+        total += v;
+        lo = v < lo ? v : lo;
+        hi = v > hi ? v : hi;
+    }
+    *sum += total;
+    *count += to - from;
+    *min = lo;
+    *max = hi;
+}
+
 int32_t cc_cp_window(cc_cp *cp, const uint16_t *s, size_t n)
 {
     uint32_t lo = 65535, hi = 0, thr, hs = 0, ls = 0, hmin = 65535, hmax = 0, lmin = 65535, lmax = 0;
-    size_t i, skip, run_start = 0, hn = 0, ln = 0, nhigh = 0, rises = 0, first = 0, last = 0, cfirst = 0,
-                    clast = 0;
-    int prev, glitch = 0;
+    size_t i, skip, hn = 0, ln = 0, nhigh = 0, rises = 0, first = 0, last = 0, cfirst = 0, clast = 0;
+    int glitch = 0;
 
     cp->high_n = cp->low_n = cp->high_mv = cp->low_mv = cp->duty = cp->freq_hz = 0;
     if (s == NULL || n == 0 || n > (size_t)CC_CP_MAX_SAMPLES) return finish(cp, CC_WIN_EMPTY);
     for (i = 0; i < n; i++) {
-        if (s[i] < lo) lo = s[i];
-        if (s[i] > hi) hi = s[i];
+        lo = s[i] < lo ? s[i] : lo;
+        hi = s[i] > hi ? s[i] : hi;
     }
     if (span_mv(&cp->cfg, lo, hi) < CC_CP_MIN_SWING_MV) return constant_window(cp, s, n, lo, hi);
 
     thr = (lo + hi) / 2;
     skip = (size_t)cp->cfg.edge_skip;
-    prev = s[0] > thr;
-    for (i = 0; i < n; i++) {
-        uint32_t v = s[i];
-        int h = v > thr;
-        if (h != prev) {
-            if (run_start > 0 && i - run_start <= skip) glitch = 1; /* a plateau too short to measure */
-            run_start = i;
-            prev = h;
-            if (h) {
-                if (rises == 0) {
-                    first = i;
-                    cfirst = nhigh;
-                }
-                rises++;
-                last = i;
-                clast = nhigh;
-            }
+    /* Run by run: every run but the first starts at an edge; its first `skip` samples are never averaged. */
+    for (i = 0; i < n;) {
+        size_t start = i, from;
+        int high = s[i] > thr;
+        if (high) {
+            while (i < n && s[i] > thr) i++;
+        } else {
+            while (i < n && s[i] <= thr) i++;
         }
-        if (h) {
-            nhigh++;
-            if (i - run_start >= skip) {
-                hs += v;
-                hn++;
-                if (v < hmin) hmin = v;
-                if (v > hmax) hmax = v;
+        if (start > 0 && i < n && i - start <= skip) glitch = 1; /* a plateau too short to measure */
+        if (high && start > 0) {
+            if (rises == 0) {
+                first = start;
+                cfirst = nhigh;
             }
-        } else if (i - run_start >= skip) {
-            ls += v;
-            ln++;
-            if (v < lmin) lmin = v;
-            if (v > lmax) lmax = v;
+            rises++;
+            last = start;
+            clast = nhigh;
+        }
+        from = start + skip;
+        if (high) {
+            nhigh += i - start;
+            if (from < i) accumulate(s, from, i, &hs, &hn, &hmin, &hmax);
+        } else if (from < i) {
+            accumulate(s, from, i, &ls, &ln, &lmin, &lmax);
         }
     }
     if (glitch || hn == 0 || ln == 0) return finish(cp, CC_WIN_NOISY);
