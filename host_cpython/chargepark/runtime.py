@@ -30,6 +30,13 @@ class Runtime:
         return Path(self.data_dir) / "run"
 
     @property
+    def config_path(self) -> Path:
+        """The configuration store (also holds the sessions), shared by all services."""
+        from chargepark.config.cli import STORE_FILE
+
+        return Path(self.data_dir) / STORE_FILE
+
+    @property
     def path(self) -> Path:
         return self.run_dir / "runtime.json"
 

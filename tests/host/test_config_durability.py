@@ -132,7 +132,9 @@ def test_kill_9_during_writes_loses_no_acknowledged_write(tmp_path: Path) -> Non
             for record in records.values() if spec.keyed else [records]:
                 spec.validate(record)
         store.close()
-    print("rounds %d, acknowledged writes %d, kills during a write %d" % (rounds, total_acks, kills_mid_write))
+    print(
+        "rounds %d, acknowledged writes %d, kills during a write %d" % (rounds, total_acks, kills_mid_write)
+    )
     assert rounds >= 15 and total_acks > 500 and kills_mid_write > 0, (rounds, total_acks, kills_mid_write)
 
 
