@@ -1,7 +1,8 @@
 /* Charge current monitoring: the manual's "Overcurrent shutdown" and "EV/ZE Ready" (stage table as data). */
 #include "chargecore/overcurrent.h"
 
-const int32_t cc_oc_evze_stages_pct[] = {100, 75, 50};
+#define CC_STAGE_ENTRY(pct) pct,
+const int32_t cc_oc_evze_stages_pct[] = {CC_OC_EVZE_STAGES(CC_STAGE_ENTRY)};
 const int32_t cc_oc_evze_stage_count = (int32_t)(sizeof cc_oc_evze_stages_pct / sizeof cc_oc_evze_stages_pct[0]);
 
 int cc_oc_init(cc_oc *oc, int32_t mode)

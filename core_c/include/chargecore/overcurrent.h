@@ -12,8 +12,10 @@
 
 enum { CC_OC_CONSTANTS(CC_ENUM_ENTRY) };
 
-/* cffi-begin */
 /* EV/ZE Ready: signalled current per stage, percent of the set current (data, not code). */
+#define CC_OC_EVZE_STAGES(X) X(100) X(75) X(50)
+
+/* cffi-begin */
 extern const int32_t cc_oc_evze_stages_pct[];
 extern const int32_t cc_oc_evze_stage_count;
 
