@@ -81,8 +81,7 @@ def measure(mod: ModuleType, iters: int) -> float:
     return best
 
 
-def measure_micropython(iters: int) -> tuple[float, str]:
-    binary = shutil.which("micropython") or str(Path(sys.executable).with_name("micropython"))
+def measure_micropython(iters: int, binary: str) -> tuple[float, str]:
     env = dict(os.environ, MICROPYPATH=str(ROOT / "firmware_mpy"))
     code = MPY_BENCH.replace("ITERS", str(iters)).replace("WINDOW", str(WINDOW))
     proc = subprocess.run([binary, "-X", "heapsize=8M", "-c", code], capture_output=True, text=True, env=env,
@@ -92,10 +91,16 @@ def measure_micropython(iters: int) -> tuple[float, str]:
     return float(rate), backend
 
 
+def micropython_binary() -> str:
+    return shutil.which("micropython") or str(Path(sys.executable).with_name("micropython"))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--quick", action="store_true", help="fewer iterations (smoke check)")
+    parser.add_argument("--mpy-c", metavar="BINARY", default=os.environ.get("MPY_C_BINARY", ""),
+                        help="also time a micropython built with the user C module (docs/core.md)")  # fmt: skip
     args = parser.parse_args()
     scale = 1 if args.quick else 10
     rates = {
@@ -103,7 +108,10 @@ def main() -> int:
         "cffi": measure(chargecore.use("cffi"), 300 * scale),
         "twin_cpython": measure(chargecore.use("twin"), 3 * scale),
     }
-    rates["twin_micropython"], mpy_backend = measure_micropython(5 * scale)
+    rates["twin_micropython"], mpy_backend = measure_micropython(5 * scale, micropython_binary())
+    if args.mpy_c:
+        rates["c_micropython"], c_backend = measure_micropython(300 * scale, args.mpy_c)
+        assert c_backend == "micropython-c", "%s has no _chargecore module" % args.mpy_c
     base = rates["twin_cpython"]
     ratios = {name: rate / base for name, rate in rates.items()}
     met = ratios["cython"] >= TARGET_RATIO and rates["cython"] >= TARGET_SAMPLES_PER_S
