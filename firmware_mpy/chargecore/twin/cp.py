@@ -1,5 +1,7 @@
 """Control pilot: window statistics from raw ADC codes, state classification with hysteresis, diode check."""
 
+from array import array
+
 from chargecore.twin.arith import div_round
 from chargecore.twin.consts import (
     CP_A_HYST_MIN_MV,
@@ -35,13 +37,31 @@ from chargecore.twin.consts import (
     WIN_NOISY,
     WIN_OK,
 )
+from chargecore.twin.cpscan import (
+    IO_CFIRST,
+    IO_CLAST,
+    IO_FIRST,
+    IO_GLITCH,
+    IO_HMAX,
+    IO_HMIN,
+    IO_HN,
+    IO_HS,
+    IO_LAST,
+    IO_LMAX,
+    IO_LMIN,
+    IO_LN,
+    IO_LS,
+    IO_NHIGH,
+    IO_RISES,
+    IO_SIZE,
+    IO_SKIP,
+    IO_THR,
+)
 
-try:
-    from micropython import native
-except ImportError:  # CPython: plain bytecode
-
-    def native(f):
-        return f
+try:  # MicroPython: the per-sample loops as machine code
+    from chargecore.twin.cpscan_viper import minmax, runs, total
+except (ImportError, SyntaxError):  # CPython, or a port without the viper emitter
+    from chargecore.twin.cpscan import minmax, runs, total
 
 
 def cp_state(prev, high_n, high_mv, low_n, low_mv):
@@ -104,6 +124,7 @@ class Cp:
         self.edge_skip = edge_skip
         self.noise_mv = noise_mv
         self.noisy_limit = noisy_limit
+        self._io = array("i", [0] * IO_SIZE)  # scratch for the per-sample loops, allocated once
         self.reset()
 
     def reset(self):
@@ -125,7 +146,6 @@ class Cp:
     def _span_mv(self, lo, hi):
         return div_round((hi - lo) * self.mv_num, self.mv_den)
 
-    @native
     def window(self, samples):
         """Statistics of one window of raw codes; returns WIN_OK, WIN_NOISY or WIN_EMPTY."""
         n = len(samples)
@@ -138,12 +158,13 @@ class Cp:
         if n == 0 or n > CP_MAX_SAMPLES:
             self.status = WIN_EMPTY
             return WIN_EMPTY
-        lo = min(samples)
-        hi = max(samples)
+        io = self._io
+        minmax(samples, n, io)
+        lo = io[0]
+        hi = io[1]
         if self._span_mv(lo, hi) < CP_MIN_SWING_MV:
             # One level, no PWM: its sign says which plateau it is.
-            total = sum(samples)
-            level = self._mv(total, n)
+            level = self._mv(total(samples, n), n)
             if self._span_mv(lo, hi) > self.noise_mv:
                 self.status = WIN_NOISY
                 return WIN_NOISY
@@ -156,72 +177,32 @@ class Cp:
                 self.low_mv = level
             self.status = WIN_OK
             return WIN_OK
-        thr = (lo + hi) // 2
-        skip = self.edge_skip
-        prev = samples[0] > thr
-        run_start = 0
-        glitch = 0
-        hs = 0
-        hn = 0
-        hmin = 65535
-        hmax = 0
-        ls = 0
-        ln = 0
-        lmin = 65535
-        lmax = 0
-        nhigh = 0
-        rises = 0
-        first = -1
-        last = -1
-        cfirst = 0
-        clast = 0
-        for i in range(n):
-            v = samples[i]
-            h = v > thr
-            if h != prev:
-                if run_start > 0 and i - run_start <= skip:
-                    glitch = 1
-                run_start = i
-                prev = h
-                if h:
-                    rises += 1
-                    if first < 0:
-                        first = i
-                        cfirst = nhigh
-                    last = i
-                    clast = nhigh
-            if h:
-                nhigh += 1
-                if i - run_start >= skip:
-                    hs += v
-                    hn += 1
-                    if v < hmin:
-                        hmin = v
-                    if v > hmax:
-                        hmax = v
-            elif i - run_start >= skip:
-                ls += v
-                ln += 1
-                if v < lmin:
-                    lmin = v
-                if v > lmax:
-                    lmax = v
-        if glitch or hn == 0 or ln == 0:
+        io[IO_THR] = (lo + hi) // 2
+        io[IO_SKIP] = self.edge_skip
+        runs(samples, n, io)
+        hn = io[IO_HN]
+        ln = io[IO_LN]
+        if io[IO_GLITCH] or hn == 0 or ln == 0:
             self.status = WIN_NOISY
             return WIN_NOISY
-        if self._span_mv(hmin, hmax) > self.noise_mv or self._span_mv(lmin, lmax) > self.noise_mv:
+        if (
+            self._span_mv(io[IO_HMIN], io[IO_HMAX]) > self.noise_mv
+            or self._span_mv(io[IO_LMIN], io[IO_LMAX]) > self.noise_mv
+        ):
             self.status = WIN_NOISY
             return WIN_NOISY
         self.high_n = hn
         self.low_n = ln
-        self.high_mv = self._mv(hs, hn)
-        self.low_mv = self._mv(ls, ln)
+        self.high_mv = self._mv(io[IO_HS], hn)
+        self.low_mv = self._mv(io[IO_LS], ln)
+        rises = io[IO_RISES]
         if rises >= 2:
             # Whole periods only: from the first rising edge to the last one.
-            self.duty = div_round((clast - cfirst) * 1000, last - first)
-            self.freq_hz = div_round((rises - 1) * self.sample_rate_hz, last - first)
+            span = io[IO_LAST] - io[IO_FIRST]
+            self.duty = div_round((io[IO_CLAST] - io[IO_CFIRST]) * 1000, span)
+            self.freq_hz = div_round((rises - 1) * self.sample_rate_hz, span)
         else:
-            self.duty = div_round(nhigh * 1000, n)
+            self.duty = div_round(io[IO_NHIGH] * 1000, n)
         self.status = WIN_OK
         return WIN_OK
 
