@@ -61,7 +61,7 @@ AREAS: dict[str, Area] = {
     for a in (
         Area("park", "Charging park", s.PARK),
         Area("station", "Charging stations", s.STATION, s.STATION_CHECKS, key="station UID"),
-        Area("module", "Discovered modules (written by discovery)", s.MODULE, key="device UID"),
+        Area("module", "Discovered modules (written by discovery)", s.MODULE, s.MODULE_CHECKS, key="device UID"),
         Area(
             "chargepoint",
             "Charging points (pointconfig, shared with the IO module)",

@@ -44,6 +44,14 @@ MODULE = (
     Field("firmware_version", STR, "", lo=0, hi=32, doc="Firmware version reported by the module"),
 )
 
+
+def _station_named(c: Record) -> ck.Problem:
+    # schema.validate fills a missing field with its default unchecked; a module always has a station.
+    return None if c["station"] else ("station", "required")
+
+
+MODULE_CHECKS = (_station_named,)
+
 # ---- load management (manual "WBM - Load Management"; REST load_circuits on port 1603) ----------------
 
 _UID_ITEM = (Field("uid", STR, "", lo=1, hi=64, doc="Device UID of a charging point"),)

@@ -100,6 +100,7 @@ class ConfigStore:
             raise StoreError(self.path, "SQLite integrity check failed", [ok])
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")  # an acknowledged write survives power loss too
+        self._backup_before_migration()
         db.execute("BEGIN IMMEDIATE")
         try:
             tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -128,10 +129,21 @@ class ConfigStore:
         if version < 1:
             raise StoreError(self.path, "unknown store version %r" % meta.get("version"))
         if version < migrations.VERSION:
-            backup = self.path.with_name(self.path.name + ".v%d" % version)
-            with sqlite3.connect(str(backup)) as copy_db:
-                self._db.backup(copy_db)
             migrations.migrate(self._db, version)
+
+    def _backup_before_migration(self) -> None:
+        """Copy an older store to PATH.v<version> before it is migrated (outside any transaction: the
+        backup API cannot read through a connection that holds the write lock)."""
+        try:
+            row = self._db.execute("SELECT value FROM meta WHERE name = 'version'").fetchone()
+        except sqlite3.OperationalError:  # no meta table: a new or foreign file, judged later
+            return
+        if row is not None and row[0].isdigit() and 1 <= int(row[0]) < migrations.VERSION:
+            copy_db = sqlite3.connect(str(self.path.with_name(self.path.name + ".v" + row[0])))
+            try:
+                self._db.backup(copy_db)
+            finally:
+                copy_db.close()
 
     def _verify(self) -> None:
         """Every record must be intact (CRC), known, and valid under its schema and the park rules."""
