@@ -35,18 +35,10 @@ def test_constants(name: str) -> None:
 def test_vectors_on_micropython(micropython) -> None:  # type: ignore[no-untyped-def]
     files = [str(p) for p in vector_files()]
     code = """
-import json, chargecore, vector_runner
-twin = chargecore.use("twin")
-total = 0
-for path in %r:
-    with open(path) as f:
-        steps, fails = vector_runner.run_vectors(twin, json.load(f))
-    total += steps
-    for msg in fails:
-        print("FAIL", msg)
-with open(%r) as f:
-    for msg in vector_runner.check_constants(twin, json.load(f)):
-        print("FAIL", msg)
+import chargecore, vector_runner
+total, fails = vector_runner.run_files(chargecore.use("twin"), %r, %r)
+for msg in fails:
+    print("FAIL", msg)
 print("STEPS", total, chargecore.BACKEND)
 """ % (files, str(VECTORS / "constants.json"))
     out = micropython.run(code, extra_path=[HERE], heap="16M")

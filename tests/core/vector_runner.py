@@ -68,3 +68,19 @@ def check_constants(mod, data):
         if have is None or list(have) != data["tuples"][name]:
             fails.append("constant %s is %r, want %r" % (name, have, data["tuples"][name]))
     return fails
+
+
+def run_files(mod, paths, constants_path):
+    """(steps run, failures) over vector files (paths) and the constants file: one call for every runner."""
+    import json
+
+    total = 0
+    fails = []
+    for path in paths:
+        with open(path) as f:
+            steps, more = run_vectors(mod, json.load(f))
+        total += steps
+        fails += more
+    with open(constants_path) as f:
+        fails += check_constants(mod, json.load(f))
+    return total, fails
