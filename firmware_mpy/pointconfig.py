@@ -26,7 +26,7 @@ PHASE_ROTATIONS = ("unknown", "L1L2L3", "L2L3L1", "L3L1L2", "L1L3L2", "L3L2L1", 
 RFID_READER_TYPES = ("twn4", "mde950", "uw_xeu1", "charx")
 
 OUTPUT = (
-    Field("mode", ENUM, "low", choices=d.OUTPUT_MODES, doc="Mode after start-up, before any Event Action"),
+    Field("mode", ENUM, "bus", choices=d.OUTPUT_MODES, doc="Mode after start-up, before any Event Action"),
     Field("duty", INT, 50, lo=0, hi=100, unit="%", doc="Share of the 2 s period for the flashing modes"),
 )
 
@@ -137,7 +137,7 @@ FIELDS = (
     Field("payment", ENUM, "external", choices=("external", "contract_and_external"), doc="Payment options"),
     # IO
     Field("outputs", LIST, [], hi=d.DIGITAL_OUTPUTS, item=OUTPUT, module=True,
-          doc="Digital outputs 1..4: start-up mode and flashing duty (missing entries: low)"),
+          doc="Digital outputs 1..4: start-up mode and flashing duty (missing entries: bus controlled)"),
     Field("event_actions", LIST, [], hi=d.EA_MAX, item=EVENT_ACTION, module=True,
           doc="Event Actions, evaluated in this order every cycle"),
 )  # fmt: skip

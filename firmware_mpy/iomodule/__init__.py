@@ -1,0 +1,1 @@
+"""IO-module firmware: charging point controller, HAL, IO, Event Actions, lock (docs/point-api.md)."""

@@ -1,0 +1,71 @@
+"""Hardware-abstraction layer: the only place the firmware touches pins, ADCs and timers.
+
+A board's HAL subclasses `Hal`; the controller calls nothing else. Analog readings are raw ADC counts (the
+board's `adc` scaling in board.json turns them into millivolts, iomodule/analog.py into physics), so the
+same conversion code runs on the simulated board and on silicon. No method allocates.
+"""
+
+
+class Hal:
+    def __init__(self, board):
+        self.board = board
+
+    # control pilot
+    def cp_set(self, duty_permille):
+        """Drive the CP generator: 1000 = constant +12 V, 0 = constant -12 V (state F), else 1 kHz PWM."""
+        raise NotImplementedError
+
+    def cp_samples(self, buf):
+        """Fill `buf` with raw ADC samples of the CP taken evenly over one PWM period; return the count."""
+        raise NotImplementedError
+
+    # analog inputs (raw counts)
+    def pp_raw(self):
+        raise NotImplementedError
+
+    def temp_raw(self):
+        raise NotImplementedError
+
+    def ai_raw(self, index):
+        """Analog input `index` (0-based)."""
+        raise NotImplementedError
+
+    # contactor, digital IO
+    def contactor_set(self, closed):
+        raise NotImplementedError
+
+    def di_bits(self):
+        """Digital inputs as a bit field (input 1 = bit 0)."""
+        raise NotImplementedError
+
+    def do_set(self, index, level):
+        """Digital output `index` (0-based) to 0 = low, 1 = high, 2 = floating."""
+        raise NotImplementedError
+
+    # locking actuator
+    def lock_drive(self, direction):
+        """+1 = drive towards locked, -1 = towards unlocked, 0 = stop."""
+        raise NotImplementedError
+
+    def lock_feedback_raw(self):
+        raise NotImplementedError
+
+    # DC residual current sensor (6 mA DC, IEC 62955)
+    def rcm_tripped(self):
+        raise NotImplementedError
+
+    def rcm_error(self):
+        raise NotImplementedError
+
+    def rcm_test(self, on):
+        raise NotImplementedError
+
+    def rcm_ua(self):
+        """Residual current in uA if the sensor measures it, else -1."""
+        return -1
+
+    # energy meter
+    def meter_read(self, buf):
+        """Fill buf[0:10] = u1, u2, u3 (mV), i1, i2, i3 (mA), power (mW), energy (Wh), power factor
+        (permille), frequency (mHz); return False if the meter does not answer."""
+        raise NotImplementedError

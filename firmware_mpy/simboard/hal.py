@@ -1,0 +1,105 @@
+"""The simulated board's HAL: the plant model seen through the same raw interface as silicon.
+
+Analog values are synthesised as raw ADC counts with the inverse of the board's scaling, so the firmware's
+real conversion and sampling code runs. The CP samples come from the circuit (generator, R1, diode, R2/R3).
+"""
+
+from chargecore import pt1000_mohm
+from iomodule.analog import OPEN_OHM, Analog
+from iomodule.hal import Hal
+
+
+class SimHal(Hal):
+    def __init__(self, board, plant):
+        Hal.__init__(self, board)
+        self.plant = plant
+        self.analog = Analog(board)
+        self.lock_type = None  # the actuator fitted; the sim runner follows the configured socket type
+        self.profiles = board["lock_profiles"]
+
+    def cp_set(self, duty_permille):
+        self.plant.duty = duty_permille
+
+    def cp_samples(self, buf):
+        pos, neg = self.plant.cp_plateaus()
+        duty = self.plant.duty
+        a = self.analog
+        hi = a.cp_raw(pos)
+        lo = a.cp_raw(neg)
+        n = len(buf)
+        cut = n * duty // 1000
+        for i in range(n):
+            buf[i] = hi if i < cut else lo
+        return n
+
+    def pp_raw(self):
+        ohm = self.plant.pp_ohm()
+        return self.analog.pp_raw(ohm if ohm else OPEN_OHM)
+
+    def temp_raw(self):
+        p = self.plant
+        if p.has("pt1000_open"):
+            return self.analog.temp_raw(OPEN_OHM * 1000)
+        if p.has("pt1000_short"):
+            return 0
+        return self.analog.temp_raw(pt1000_mohm(p.temp_dc))
+
+    def ai_raw(self, index):
+        return self.analog.ai_raw(self.plant.ai_mv[index])
+
+    def contactor_set(self, closed):
+        self.plant.contactor_cmd = closed
+
+    def di_bits(self):
+        p = self.plant
+        bits = 0
+        for i in range(len(p.di)):
+            if p.di[i]:
+                bits |= 1 << i
+        aux = p.aux_input - 1
+        if p.aux_closed():
+            bits |= 1 << aux
+        return bits
+
+    def do_set(self, index, level):
+        self.plant.outputs[index] = level
+
+    def lock_drive(self, direction):
+        self.plant.lock_drive = direction
+
+    def lock_feedback_raw(self):
+        prof = self.profiles[self.lock_type or "marquardt4"]
+        p = self.plant
+        if p.lock_locked():
+            win = prof["locked_mv"]
+        elif p.lock_unlocked() or prof["feedback"] == "switch":
+            win = prof["unlocked_mv"]
+        else:  # an analog feedback between its end positions
+            return self.analog.mv_raw((prof["locked_mv"][1] + prof["unlocked_mv"][0]) // 2)
+        return self.analog.mv_raw((win[0] + win[1]) // 2)
+
+    def rcm_tripped(self):
+        return self.plant.rcm_tripped() and not self.plant.has("rcm_sensor")
+
+    def rcm_error(self):
+        return self.plant.has("rcm_sensor")
+
+    def rcm_test(self, on):
+        self.plant.rcm_test = on
+
+    def rcm_ua(self):
+        return self.plant.rcm_residual_ua()
+
+    def meter_read(self, buf):
+        p = self.plant
+        if p.has("meter_comm"):
+            return False
+        buf[0] = 230000
+        buf[1] = 230000
+        buf[2] = 230000
+        p.phase_currents(buf, 3)
+        buf[6] = p.power_mw()
+        buf[7] = p.energy_mwh // 1000
+        buf[8] = 990 if p.draw_ma else 1000
+        buf[9] = 50000
+        return True
