@@ -355,3 +355,28 @@ def test_cli_reset_and_restore_give_a_way_out(tmp_path: Path, capsys: pytest.Cap
     assert run("reset") == 0
     assert run("show", "chargepoint") == 0
     assert json.loads(capsys.readouterr().out) == {"chargepoint": {}}
+
+
+def test_concurrent_writers_cannot_both_break_a_park_rule(tmp_path: Path) -> None:
+    import threading
+
+    path = tmp_path / "config.db"
+    stores = [ConfigStore.open(path) for _ in range(4)]
+    barrier = threading.Barrier(len(stores))
+    outcomes: list[str] = []
+
+    def claim(i: int) -> None:
+        barrier.wait()
+        try:
+            stores[i].put("chargepoint", {"name": "CP%d" % i, "ocpp_connector_id": 7}, key="uid%d" % i)
+            outcomes.append("saved")
+        except schema.Invalid as exc:
+            outcomes.append(exc.errors["ocpp_connector_id"])
+
+    threads = [threading.Thread(target=claim, args=(i,)) for i in range(len(stores))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("saved") == 1 and len(outcomes) == 4
+    assert [cp["ocpp_connector_id"] for cp in ConfigStore.open(path).get("chargepoint").values()] == [7]
