@@ -2,6 +2,8 @@
 
 `State` is the whole configuration: a singleton area maps to its record, a keyed area to {key: record}.
 Each rule returns problems as (area, key or None, field path, reason); the store names them to the user.
+`changed` holds the (area, key) pairs being written: a duplicate is reported on the record that is being
+written, not on the one that already held the value.
 """
 
 from __future__ import annotations
@@ -14,12 +16,18 @@ from chargepark.config.schemas import MODBUS_AUTO
 Record = dict[str, Any]
 State = dict[str, Any]
 Problem = tuple[str, str | None, str, str]
+Changed = frozenset[tuple[str, str | None]]
 
 
-def ocpp_connector_ids(state: State) -> Iterator[Problem]:
+def _in_order(state: State, area: str, changed: Changed) -> list[tuple[str, Record]]:
+    """Records of a keyed area, those being written last."""
+    return sorted(state[area].items(), key=lambda item: ((area, item[0]) in changed, item[0]))
+
+
+def ocpp_connector_ids(state: State, changed: Changed) -> Iterator[Problem]:
     """Manual "OCPP ConnectorID": required (from 1) for release By OCPP, and unique in the charging park."""
     first: dict[int, str] = {}
-    for uid, cp in sorted(state["chargepoint"].items()):
+    for uid, cp in _in_order(state, "chargepoint", changed):
         cid = cp["ocpp_connector_id"]
         if cp["release_mode"] == "ocpp" and cid < 1:
             yield ("chargepoint", uid, "ocpp_connector_id", "must be >= 1 when the release mode is ocpp")
@@ -31,17 +39,17 @@ def ocpp_connector_ids(state: State) -> Iterator[Problem]:
             first[cid] = uid
 
 
-def chargepoint_names(state: State) -> Iterator[Problem]:
+def chargepoint_names(state: State, changed: Changed) -> Iterator[Problem]:
     """Manual: "The name serves to uniquely identify the charging point"."""
     first: dict[str, str] = {}
-    for uid, cp in sorted(state["chargepoint"].items()):
+    for uid, cp in _in_order(state, "chargepoint", changed):
         if cp["name"] in first:
             yield ("chargepoint", uid, "name", "%r is already used by %s" % (cp["name"], first[cp["name"]]))
         else:
             first[cp["name"]] = uid
 
 
-def modbus_start_addresses(state: State) -> Iterator[Problem]:
+def modbus_start_addresses(state: State, changed: Changed) -> Iterator[Problem]:
     """Manual "Modbus": unique start addresses; manual and automatic ones cannot be mixed, so once one
     point has a manual start address every configured point needs one."""
     entries = state["modbus"]["start_addresses"]
@@ -84,10 +92,10 @@ def modbus_start_addresses(state: State) -> Iterator[Problem]:
             )
 
 
-def loadcircuit_members(state: State) -> Iterator[Problem]:
+def loadcircuit_members(state: State, changed: Changed) -> Iterator[Problem]:
     """A charging point belongs to at most one load circuit."""
     member_of: dict[str, str] = {}
-    for cid, circuit in sorted(state["loadcircuit"].items()):
+    for cid, circuit in _in_order(state, "loadcircuit", changed):
         for i, entry in enumerate(circuit["points"]):
             uid = entry["uid"]
             if uid in member_of:
@@ -101,17 +109,17 @@ def loadcircuit_members(state: State) -> Iterator[Problem]:
                 member_of[uid] = cid
 
 
-def one_server(state: State) -> Iterator[Problem]:
+def one_server(state: State, changed: Changed) -> Iterator[Problem]:
     """A charging park has one server; the other stations are its clients."""
-    servers = sorted(k for k, st in state["station"].items() if st["role"] == "server")
+    servers = [k for k, st in _in_order(state, "station", changed) if st["role"] == "server"]
     for uid in servers[1:]:
         yield ("station", uid, "role", "the park already has the server %s" % servers[0])
 
 
-def module_positions(state: State) -> Iterator[Problem]:
+def module_positions(state: State, changed: Changed) -> Iterator[Problem]:
     """One module per bus position of a station."""
     taken: dict[tuple[str, int], str] = {}
-    for uid, mod in sorted(state["module"].items()):
+    for uid, mod in _in_order(state, "module", changed):
         slot = (mod["station"], mod["position"])
         if slot in taken:
             yield (
@@ -124,7 +132,7 @@ def module_positions(state: State) -> Iterator[Problem]:
             taken[slot] = uid
 
 
-RULES: tuple[Callable[[State], Iterator[Problem]], ...] = (
+RULES: tuple[Callable[[State, Changed], Iterator[Problem]], ...] = (
     ocpp_connector_ids,
     chargepoint_names,
     modbus_start_addresses,
@@ -134,5 +142,5 @@ RULES: tuple[Callable[[State], Iterator[Problem]], ...] = (
 )
 
 
-def problems(state: State) -> list[Problem]:
-    return [p for rule in RULES for p in rule(state)]
+def problems(state: State, changed: Changed = frozenset()) -> list[Problem]:
+    return [p for rule in RULES for p in rule(state, changed)]

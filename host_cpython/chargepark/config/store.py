@@ -390,7 +390,8 @@ def _apply_and_check(
         limit = AREAS[a].max_items
         if limit is not None and len(state[a]) > limit:
             errors[a] = "at most %d entries" % limit
-    for a, key, path, why in parkrules.problems(state):
+    changed = frozenset((a, key) for a, key, _ in changes)
+    for a, key, path, why in parkrules.problems(state, changed):
         if own == (a, key):
             errors[path or "."] = why
         else:
