@@ -602,6 +602,7 @@ class ChargePoint:
         if lock is None:
             return
         hal = self.hal
+        lock.tick(now_ms, hal, self.analog.adc_mv(hal.lock_feedback_raw()))
         if self.enforced_unlock:
             lock.unlock(now_ms, hal)
             if not self.plugged:
@@ -622,7 +623,6 @@ class ChargePoint:
                 lock.lock(now_ms, hal)
             elif not ev and lock.state != d.LOCK_UNLOCKED and lock.state != d.LOCK_ERROR and not lock.busy():
                 lock.unlock(now_ms, hal)
-        lock.tick(now_ms, hal, self.analog.adc_mv(hal.lock_feedback_raw()))
         if lock.state == d.LOCK_ERROR and not ev and not self.plugged and lock.error == d.ERR_LOCK:
             lock.error = 0  # a failed lock with nothing plugged in: retry on the next plug-in
             lock.state = d.LOCK_UNKNOWN

@@ -79,7 +79,7 @@ class SimHal(Hal):
         return self.analog.mv_raw((win[0] + win[1]) // 2)
 
     def rcm_tripped(self):
-        return self.plant.rcm_tripped() and not self.plant.has("rcm_sensor")
+        return self.plant.rcm_tripped()
 
     def rcm_error(self):
         return self.plant.has("rcm_sensor")

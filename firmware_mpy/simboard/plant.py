@@ -19,6 +19,7 @@ DIODE_MV = 700
 GEN_MV = 12000
 PHASE_MV = 230000
 FREQUENCY_MHZ = 50000
+RCM_TEST_UA = 8000  # the sensor's test winding and the injected "rcm_trip" fault: above the 6 mA trip
 
 FAULTS = (
     "weld",
@@ -223,13 +224,19 @@ class Plant:
     def lock_unlocked(self):
         return self.lock_pos <= 0
 
-    def rcm_tripped(self):
-        return self.rcm_test or "rcm_trip" in self.faults or self.rcm_ua >= 6000
-
     def rcm_residual_ua(self):
+        """What the residual current sensor reports: a dead sensor reports nothing, the test winding
+        injects a test current above the trip level."""
+        if "rcm_sensor" in self.faults:
+            return 0
+        if self.rcm_test:
+            return RCM_TEST_UA
         if "rcm_trip" in self.faults:
-            return max(self.rcm_ua, 8000)
+            return max(self.rcm_ua, RCM_TEST_UA)
         return self.rcm_ua
+
+    def rcm_tripped(self):
+        return self.rcm_residual_ua() >= 6000
 
     def snapshot(self):
         pos, neg = self.cp_plateaus()
