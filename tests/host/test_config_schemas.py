@@ -58,3 +58,25 @@ def test_configuration_doc_is_current() -> None:
     for area in AREAS.values():
         for field in area.fields:
             assert "`%s`" % field.name in generated
+
+
+def test_charx_rest_names_map_to_existing_fields_and_back() -> None:
+    from chargepark.config.restnames import NAMES, errors_to_rest, from_rest, to_rest
+
+    for area, names in NAMES.items():
+        fields = {f.name for f in AREAS[area].fields}
+        assert set(names) <= fields, area
+        record = AREAS[area].defaults()
+        assert from_rest(area, to_rest(area, record)) == record
+    body = {"charging_point_name": "Bay 1", "maximum_charge_current": 32, "ocpp16_connector_id": 2}
+    assert from_rest("chargepoint", body) == {"name": "Bay 1", "max_current_a": 32, "ocpp_connector_id": 2}
+    circuit = to_rest(
+        "loadcircuit", {**AREAS["loadcircuit"].defaults(), "points": [{"uid": "a"}, {"uid": "b"}]}
+    )
+    assert circuit["charging_points"] == ["a", "b"] and circuit["fuse"] == 32
+    assert from_rest("loadcircuit", {"charging_points": ["a"]}) == {"points": [{"uid": "a"}]}
+    errors = {"max_current_a": "must be <= 80 A", "points[0].uid": "listed twice", "bogus": "unknown field"}
+    assert errors_to_rest("chargepoint", errors)["maximum_charge_current"] == "must be <= 80 A"
+    assert "charging_points[0].uid" in errors_to_rest("loadcircuit", errors)
+    with pytest.raises(schema.Invalid):
+        from_rest("whitelist", ["not", "an", "object"])
