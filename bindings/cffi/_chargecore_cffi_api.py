@@ -3,6 +3,8 @@
 Sample windows go to C through _ffi.from_buffer (no copy). Installed into out/py beside `_chargecore_cffi`.
 """
 
+from array import array as _array
+
 from _chargecore_cffi import ffi as _ffi
 from _chargecore_cffi import lib as _lib
 
@@ -18,6 +20,15 @@ OC_EVZE_STAGES_PCT = tuple(_lib.cc_oc_evze_stages_pct[i] for i in range(_lib.cc_
 
 def _tick(now_ms):
     return now_ms & 0xFFFFFFFF
+
+
+def _samples(samples):
+    """The window in place; anything but a buffer of format H is a TypeError, as on every backend."""
+    if type(samples) is not _array or samples.typecode != "H":
+        view = memoryview(samples)
+        if view.format != "H" or not view.c_contiguous:
+            raise TypeError("samples: a contiguous buffer of uint16 ('H') expected")
+    return _ffi.from_buffer("uint16_t[]", samples)
 
 
 def _field(name):
@@ -61,14 +72,14 @@ class Cp:
         _lib.cc_cp_reset(self._s)
 
     def window(self, samples):
-        buf = _ffi.from_buffer("uint16_t[]", samples)
+        buf = _samples(samples)
         return _lib.cc_cp_window(self._s, buf, len(buf))
 
     def classify(self, pwm_on):
         return _lib.cc_cp_classify(self._s, 1 if pwm_on else 0)
 
     def update(self, samples, pwm_on):
-        buf = _ffi.from_buffer("uint16_t[]", samples)
+        buf = _samples(samples)
         return _lib.cc_cp_update(self._s, buf, len(buf), 1 if pwm_on else 0)
 
     adc_zero = _cfg_field("adc_zero")

@@ -12,6 +12,16 @@ cdef inline uint32_t _tick(now_ms):
     return <uint32_t>(now_ms & 0xFFFFFFFF)
 
 
+cdef const uint16_t[::1] _samples(samples) except *:
+    """The window in place; anything but a contiguous buffer of format H is a TypeError, as on every backend."""
+    cdef const uint16_t[::1] view
+    try:
+        view = samples
+    except (ValueError, BufferError) as exc:
+        raise TypeError("samples: a contiguous buffer of uint16 ('H') expected") from exc
+    return view
+
+
 def _export_constants(namespace):
     cdef int32_t i
     for i in range(c.cc_constant_count):
@@ -42,16 +52,18 @@ cdef class Cp:
     def reset(self):
         c.cc_cp_reset(&self.s)
 
-    def window(self, const uint16_t[::1] samples):
-        cdef size_t n = samples.shape[0]
-        return c.cc_cp_window(&self.s, &samples[0] if n else NULL, n)
+    def window(self, samples):
+        cdef const uint16_t[::1] view = _samples(samples)
+        cdef size_t n = view.shape[0]
+        return c.cc_cp_window(&self.s, &view[0] if n else NULL, n)
 
     def classify(self, bint pwm_on):
         return c.cc_cp_classify(&self.s, pwm_on)
 
-    def update(self, const uint16_t[::1] samples, bint pwm_on):
-        cdef size_t n = samples.shape[0]
-        return c.cc_cp_update(&self.s, &samples[0] if n else NULL, n, pwm_on)
+    def update(self, samples, bint pwm_on):
+        cdef const uint16_t[::1] view = _samples(samples)
+        cdef size_t n = view.shape[0]
+        return c.cc_cp_update(&self.s, &view[0] if n else NULL, n, pwm_on)
 
     @property
     def adc_zero(self):

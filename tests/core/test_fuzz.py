@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from array import array
 
+import pytest
 from backends import C_BACKENDS, backend
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -62,6 +63,23 @@ def test_oversized_and_odd_windows(data: bytes) -> None:
         if len(samples) == 0 or len(samples) > twin.CP_MAX_SAMPLES:
             assert status == twin.WIN_EMPTY
         assert cp.window(array("H", samples)) == status  # any buffer of format H, read in place
+
+
+def test_windows_of_another_type_are_refused() -> None:
+    for mod in c_mods:
+        cp = mod.Cp(2048, 15000, 2048)
+        for wrong in (
+            b"\x00\x01",
+            bytearray(4),
+            array("h", [1, 2]),
+            array("I", [1]),
+            memoryview(bytes(8))[::2],
+        ):
+            with pytest.raises(TypeError):
+                cp.window(wrong)
+            with pytest.raises(TypeError):
+                cp.update(wrong, True)
+        assert cp.status == twin.WIN_EMPTY  # nothing was half-applied
 
 
 @settings(max_examples=EXAMPLES, deadline=None)
