@@ -11,6 +11,7 @@ from pathlib import Path
 from chargepark import __version__
 
 DEFAULT_DATA = "var"
+SIM_ACTIONS = ("plug", "unplug", "charge", "pause", "resume", "rfid", "fault", "ev", "state", "events")
 
 
 def _data(p: argparse.ArgumentParser) -> None:
@@ -72,6 +73,50 @@ def cmd_service(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sim(args: argparse.Namespace) -> int:
+    from chargepark import simctl
+
+    try:
+        points = simctl.load_endpoints(args.data)
+        if args.point not in points:
+            raise ConnectionError(
+                "no simulated point %d (points: %s)" % (args.point, ", ".join(map(str, sorted(points))))
+            )
+        req: dict[str, object] = {"cmd": args.action}
+        if args.action == "plug":
+            req["cable_a"] = args.cable
+        elif args.action == "rfid":
+            if not args.args:
+                raise ValueError("rfid needs the card's tag")
+            req["tag"] = args.args[0]
+        elif args.action == "fault":
+            if len(args.args) != 2 or args.args[1] not in ("on", "off"):
+                raise ValueError("fault needs NAME on|off (names: docs/point-api.md)")
+            req.update(name=args.args[0], on=args.args[1] == "on")
+        elif args.action == "ev":
+            for item in args.args:
+                key, _, value = item.partition("=")
+                req[key] = json.loads(value)
+        reply = simctl.request(points[args.point]["sim_control"], req)
+    except (ConnectionError, OSError, ValueError) as e:
+        print("chargepark: %s" % e, file=sys.stderr)
+        return 1
+    print(json.dumps(reply, indent=1 if args.action in ("state", "events") else None))
+    return 0 if reply.get("ok") else 1
+
+
+def cmd_update(args: argparse.Namespace) -> int:
+    from chargepark.updatecli import run_update
+
+    return run_update(args.data, args.image, args.position or None)
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    from chargepark.config import cli as config_cli
+
+    return config_cli.run(args)
+
+
 def cmd_version(args: argparse.Namespace) -> int:
     print("chargepark", __version__)
     return 0
@@ -114,6 +159,28 @@ def build_parser() -> argparse.ArgumentParser:
     svc.add_argument("--json", action="store_true")
     _data(svc)
     svc.set_defaults(func=cmd_service)
+
+    sim = sub.add_parser("sim", help="drive a running simulated park (plug, charge, faults, ...)")
+    _data(sim)
+    sim.add_argument("--point", type=int, required=True, help="bus position of the simulated point")
+    sim.add_argument("action", choices=SIM_ACTIONS)
+    sim.add_argument("args", nargs="*", help="rfid TAG | fault NAME on|off | ev key=value ...")
+    sim.add_argument("--cable", type=int, default=32, help="cable capacity in A (plug)")
+    sim.set_defaults(func=cmd_sim)
+
+    upd = sub.add_parser("update", help="install a firmware image on modules over the bus (running head)")
+    _data(upd)
+    upd.add_argument(
+        "--image", type=Path, default=Path("out/images/sim"), help="image directory (scons images)"
+    )
+    upd.add_argument("--position", type=int, action="append", help="bus position (repeat; default all)")
+    upd.set_defaults(func=cmd_update)
+
+    cfg = sub.add_parser("config", help="configuration store: show, set, export, import, validate, ...")
+    from chargepark.config import cli as config_cli
+
+    config_cli.add_arguments(cfg)
+    cfg.set_defaults(func=cmd_config)
 
     sd = sub.add_parser("systemd", help="install the systemd unit of the head")
     sd.add_argument("--dest", type=Path, default=Path("/etc/systemd/system"))

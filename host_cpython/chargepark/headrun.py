@@ -34,6 +34,7 @@ class RunOptions:
     broker: str = ""  # "host:port" of a system broker; empty = start our own
     only: set[str] | None = None  # run only these services (development)
     table: bool = False
+    traffic: bool = True  # EVs come and go at simulated points
 
 
 def _port(p: int) -> int:
@@ -65,7 +66,7 @@ async def run_head(opts: RunOptions, stop: asyncio.Event | None = None) -> int:
         if opts.sim:
             from chargepark.simpark import SimPark  # only a simulated head needs the firmware side
 
-            park = SimPark(data, opts.sim)
+            park = SimPark(data, opts.sim, runtime.config_path, traffic=opts.traffic)
             runtime.bus = await park.start()
         server, runtime.control_port = await control.serve(supervisor)
         runtime.save()

@@ -40,12 +40,14 @@ def test_plug_in_duration_counts_occupied_charging_error_and_resets_on_unplug() 
     p = PointTracker("u1")
     kinds = feed(
         p,
-        [(100.0, snap("A1", "Available"))]
-        + every_second(101, 111, snap("B1", "Preparing", energy_wh=1000))  # plugged: 10 s occupied
-        + every_second(111, 141, snap("C2", "Charging", energy_wh=1000))  # 30 s charging
-        + every_second(141, 146, snap("B2", "SuspendedEV", energy_wh=1250))  # 5 s occupied
-        + every_second(146, 150, snap("F", "Faulted", energy_wh=1250))  # 4 s error counts as plugged
-        + [(150.0, snap("B1", "Preparing", energy_wh=1250))],
+        [
+            (100.0, snap("A1", "Available")),
+            *every_second(101, 111, snap("B1", "Preparing", energy_wh=1000)),  # plugged: 10 s occupied
+            *every_second(111, 141, snap("C2", "Charging", energy_wh=1000)),  # 30 s charging
+            *every_second(141, 146, snap("B2", "SuspendedEV", energy_wh=1250)),  # 5 s occupied
+            *every_second(146, 150, snap("F", "Faulted", energy_wh=1250)),  # 4 s error counts as plugged
+            (150.0, snap("B1", "Preparing", energy_wh=1250)),
+        ],
     )
     assert kinds == ["start"]
     assert p.connected_s == pytest.approx(49.0)

@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import time
+from pathlib import Path
 from typing import Any, cast
 
 import chargedefs as cd
@@ -18,6 +19,8 @@ import chargedefs as cd
 from chargepark import topics
 from chargepark.bus.agent import BusError, ControllerAgent
 from chargepark.bus.transport import SerialTransport, SimTransport, Transport
+from chargepark.bus.update import load_image
+from chargepark.bus.update import update as bus_update
 from chargepark.config.store import ConfigStore
 from chargepark.mqtt import MqttLink
 from chargepark.park.model import record_discovery
@@ -133,6 +136,42 @@ class AgentBridge:
             reply["error"] = str(e)
         self.link.publish(topics.fill(topics.AGENT_COMMAND_RESULT, uid=uid), json.dumps(reply))
 
+    def on_update(self, topic: str, raw: bytes) -> None:
+        self._spawn(self.update(raw))
+
+    async def update(self, raw: bytes) -> None:
+        """Installs an image on the asked modules, one after another, reporting progress."""
+        progress_topic = topics.AGENT_UPDATE_PROGRESS
+
+        def report(**fields: Any) -> None:
+            self.link.publish(progress_topic, json.dumps(fields))
+
+        try:
+            req = json.loads(raw)
+            rid = str(req.get("id", ""))
+            blob, manifest = load_image(Path(str(req["image_dir"])))
+            board = str(manifest.get("board", ""))
+            wanted = req.get("positions", "all")
+            positions = sorted(self.uids) if wanted == "all" else [int(p) for p in wanted]
+        except (ValueError, KeyError, TypeError, OSError) as e:
+            report(id=locals().get("rid", ""), position=0, done=0, total=0, state="failed", error=str(e))
+            return
+        for position in positions:
+            total = len(blob)
+
+            def step(done: int, total: int, position: int = position) -> None:
+                report(id=rid, position=position, done=done, total=total, state="sending", error="")
+
+            try:
+                if position not in self.uids:
+                    raise ValueError("no module at position %d" % position)
+                ident = await bus_update(self.agent, position, blob, board, step)
+                report(id=rid, position=position, done=total, total=total, state="done", error="",
+                       version=ident.get("fw_version", ""))  # fmt: skip
+            except (BusError, ValueError) as e:
+                report(id=rid, position=position, done=0, total=total, state="failed", error=str(e))
+        report(id=rid, position=0, done=0, total=0, state="finished", error="")
+
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
@@ -160,6 +199,7 @@ async def serve(runtime: Runtime) -> None:
     bridge = AgentBridge(agent, link, store, str(runtime.bus.get("station", "")))
     agent.subscribe(bridge.on_bus)
     link.subscribe(topics.subscription(topics.AGENT_COMMAND), bridge.on_command)
+    link.subscribe(topics.AGENT_UPDATE, bridge.on_update)
     await agent.start()
     log.info("bus master running: %d module(s) found", len(bridge.uids))
     try:

@@ -1,0 +1,123 @@
+"""A simulated park for `chargepark run --sim N`: the sim bus medium, N real micropython IO modules, EVs.
+
+Each module gets a flash directory under `<data>/sim/module<N>` (provisioned from the sim board image
+`out/images/sim/firmware.img` when it exists, else run from the source tree), a fixed sim-control port,
+and a configuration record so that it charges (release mode "permanent", simulated meter) unless one was
+saved before. The endpoints go to `<data>/run/sim.json` for `chargepark sim`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from chargepark.bus.medium import SimMedium
+from chargepark.bus.simmodule import SimModule, provision
+from chargepark.config.store import ConfigStore
+from chargepark.runtime import free_port
+from chargepark.simctl import endpoints_path, request
+from chargepark.simtraffic import Traffic
+
+ROOT = Path(__file__).resolve().parents[2]
+SIM_IMAGE = ROOT / "out" / "images" / "sim" / "firmware.img"
+SIM_BOARD = ROOT / "boards" / "sim" / "board.json"
+SIM_POINT_CONFIG = {"release_mode": "permanent", "meter_type": "eem350", "max_current_a": 32}
+
+
+def sim_uid(position: int) -> str:
+    return "CPSIM%04d" % position
+
+
+def prepare_flash(flash: Path, position: int) -> None:
+    """A module's flash: provisioned once from the sim image, or board + identity beside the source tree."""
+    if (flash / "identity.json").exists():
+        return  # the module keeps its flash (slots, identity) across runs, like a real one
+    if SIM_IMAGE.exists():
+        provision(flash, SIM_IMAGE.read_bytes(), uid=sim_uid(position), position=position)
+    else:
+        flash.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(SIM_BOARD, flash / "board.json")
+        (flash / "identity.json").write_text(json.dumps({"uid": sim_uid(position), "position": position}))
+
+
+def configure_points(config_path: Path, n: int) -> None:
+    store = ConfigStore.open(config_path)
+    try:
+        for pos in range(1, n + 1):
+            uid = sim_uid(pos)
+            if store.get("chargepoint", uid) is None:
+                store.put("chargepoint", dict(SIM_POINT_CONFIG, name="Sim Point %d" % pos), key=uid)
+    finally:
+        store.close()
+
+
+class SimPark:
+    def __init__(
+        self, data: Path, n: int, config_path: Path, traffic: bool = True, seed: int | None = None
+    ) -> None:
+        if not 1 <= n <= 12:
+            raise ValueError("a simulated station has 1..12 IO modules (bus positions), not %d" % n)
+        self.data = data
+        self.n = n
+        self.config_path = config_path
+        self.medium = SimMedium()
+        self.modules: dict[int, SimModule] = {}
+        self.endpoints: dict[int, str] = {}
+        self.traffic = Traffic({}, seed) if traffic else None
+        self.seed = seed
+
+    @property
+    def endpoints_path(self) -> Path:
+        return endpoints_path(self.data)
+
+    async def start(self) -> dict[str, Any]:
+        """Starts medium and modules; returns the runtime's `bus` entry for the controller agent."""
+        configure_points(self.config_path, self.n)
+        await self.medium.start()
+        for pos in range(1, self.n + 1):
+            flash = self.data / "sim" / ("module%d" % pos)
+            prepare_flash(flash, pos)
+            port = free_port()
+            self.endpoints[pos] = "127.0.0.1:%d" % port
+            module = SimModule(flash, self.medium.endpoint, ["--sim-control", str(port), "--time", "real"])
+            self.modules[pos] = module
+            await module.start()
+        await self._wait_ready(30.0)
+        points = {str(p): {"uid": sim_uid(p), "sim_control": ep} for p, ep in self.endpoints.items()}
+        self.endpoints_path.parent.mkdir(parents=True, exist_ok=True)
+        self.endpoints_path.write_text(json.dumps({"points": points}, indent=1))
+        return {"kind": "sim", "endpoint": self.medium.endpoint, "station": sim_uid(1)}
+
+    async def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        waiting = dict(self.endpoints)
+        while waiting:
+            for pos, ep in list(waiting.items()):
+                try:
+                    await asyncio.to_thread(request, ep, {"cmd": "state"}, 1.0)
+                    del waiting[pos]
+                except (OSError, ConnectionError, ValueError):
+                    pass
+            if waiting and time.monotonic() > deadline:
+                out = {p: bytes(self.modules[p].output[-600:]).decode("utf-8", "replace") for p in waiting}
+                raise RuntimeError(
+                    "simulated modules %s did not open sim-control: %s" % (sorted(waiting), out)
+                )
+            if waiting:
+                await asyncio.sleep(0.2)
+
+    def start_traffic(self) -> None:
+        if self.traffic is not None:
+            self.traffic = Traffic(self.endpoints, self.seed)
+            self.traffic.start()
+
+    async def stop(self) -> None:
+        if self.traffic is not None:
+            await self.traffic.stop()
+        await asyncio.gather(*(m.stop() for m in self.modules.values()))
+        await self.medium.close()
+        self.endpoints_path.unlink(missing_ok=True)

@@ -1,0 +1,37 @@
+"""The `chargepark` command without a running head: clear errors, systemd unit, parser."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from chargepark.cli import build_parser, main
+
+
+def test_service_status_without_a_head_is_a_clear_error(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["service", "status", "--data", str(tmp_path)]) == 1
+    assert "no running head" in capsys.readouterr().err
+
+
+def test_sim_without_a_park_is_a_clear_error(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["sim", "--data", str(tmp_path), "--point", "1", "plug"]) == 1
+    assert "no simulated park" in capsys.readouterr().err
+
+
+def test_systemd_install_writes_a_unit_running_the_supervisor(tmp_path: Path) -> None:
+    assert main(["systemd", "--dest", str(tmp_path), "--data", "/var/lib/cp", "--user", "cp"]) == 0
+    unit = (tmp_path / "chargepark.service").read_text()
+    assert "ExecStart=" in unit and " run --data /var/lib/cp --no-table" in unit
+    assert "User=cp" in unit and "Restart=always" in unit and "@" not in unit
+
+
+def test_every_command_is_there() -> None:
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    assert {"run", "service", "config", "update", "sim", "systemd", "version"} <= set(sub.choices)  # type: ignore[arg-type]
+
+
+def test_installed_entry_point_prints_the_version() -> None:
+    exe = Path(sys.executable).with_name("chargepark")
+    done = subprocess.run([str(exe), "version"], capture_output=True, text=True, check=True)
+    assert done.stdout.startswith("chargepark ")
