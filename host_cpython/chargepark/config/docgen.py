@@ -34,7 +34,7 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _rows(fields: Any, prefix: str, module_column: bool) -> list[str]:
+def _rows(fields: Any, prefix: str, module_column: bool, module_list: bool = False) -> list[str]:
     rows = []
     for f in fields:
         default = "" if f.kind == "list" and f.default == [] else json.dumps(f.default, ensure_ascii=False)
@@ -42,10 +42,10 @@ def _rows(fields: Any, prefix: str, module_column: bool) -> list[str]:
             default = "%d entries (see `chargepark config show`)" % len(f.default)
         cells = [prefix + f.name, f.kind, _range(f), default, f.doc]
         if module_column:
-            cells.append("yes" if f.module else "")
+            cells.append("yes" if f.module or module_list else "")
         rows.append("| " + " | ".join("`%s`" % c if i == 0 else _cell(c) for i, c in enumerate(cells)) + " |")
         if f.kind == "list":
-            rows += _rows(f.item, prefix + f.name + "[].", module_column)
+            rows += _rows(f.item, prefix + f.name + "[].", module_column, f.module)
     return rows
 
 
