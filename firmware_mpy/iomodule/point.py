@@ -342,10 +342,10 @@ class ChargePoint:
         if st == core.STATE_D and c["status_d"] == "reject":
             self._latched |= d.ERR_STATUS_D
             errors |= d.ERR_STATUS_D
-        # PP: invalid coding, lost during charging, plug rejection
-        if self.socket and ev:
-            if cap == core.PP_FAULT or cap == core.PP_NONE:  # invalid coding, or PP lost with a vehicle on
-                self._latched |= d.ERR_PP
+        # PP: invalid coding or plug rejection (the cable alone), lost while a vehicle is on
+        if self.socket:
+            if cap == core.PP_FAULT or (cap == core.PP_NONE and ev and self.duty != core.DUTY_F):
+                self._latched |= d.ERR_PP  # (under F the vehicle side is unknown)
                 errors |= d.ERR_PP
             elif cap > 0 and not core.pp_accept(cap, self.reject):
                 errors |= (
