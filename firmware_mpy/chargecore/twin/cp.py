@@ -2,7 +2,7 @@
 
 from array import array
 
-from chargecore.twin.arith import div_round
+from chargecore.twin.arith import div_round, scale
 from chargecore.twin.consts import (
     CP_A_HYST_MIN_MV,
     CP_A_MIN_MV,
@@ -141,10 +141,10 @@ class Cp:
         self.noisy = 0
 
     def _mv(self, total, count):
-        return div_round((total - self.adc_zero * count) * self.mv_num, count * self.mv_den)
+        return scale(total - self.adc_zero * count, count, self.mv_num, self.mv_den)
 
     def _span_mv(self, lo, hi):
-        return div_round((hi - lo) * self.mv_num, self.mv_den)
+        return scale(hi - lo, 1, self.mv_num, self.mv_den)
 
     def window(self, samples):
         """Statistics of one window of raw codes; returns WIN_OK, WIN_NOISY or WIN_EMPTY."""
