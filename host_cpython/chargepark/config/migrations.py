@@ -25,8 +25,9 @@ CREATE TABLE versions (area TEXT PRIMARY KEY, version INTEGER NOT NULL);
 """
 
 
-def crc(body: str) -> int:
-    return zlib.crc32(body.encode()) & 0xFFFFFFFF
+def crc(area: str, key: str, body: str) -> int:
+    """CRC-32 over the whole row, so a damaged area or key is found as well as a damaged body."""
+    return zlib.crc32("\0".join((area, key, body)).encode()) & 0xFFFFFFFF
 
 
 def create(db: sqlite3.Connection) -> None:
@@ -39,7 +40,7 @@ def create(db: sqlite3.Connection) -> None:
 def _v1_to_v2(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE records ADD COLUMN crc INTEGER NOT NULL DEFAULT 0")
     for area, key, body in db.execute("SELECT area, key, body FROM records").fetchall():
-        db.execute("UPDATE records SET crc = ? WHERE area = ? AND key = ?", (crc(body), area, key))
+        db.execute("UPDATE records SET crc = ? WHERE area = ? AND key = ?", (crc(area, key, body), area, key))
     db.execute("CREATE TABLE versions (area TEXT PRIMARY KEY, version INTEGER NOT NULL)")
 
 

@@ -95,9 +95,10 @@ class ConfigStore:
 
     def _prepare(self) -> None:
         db = self._db
-        ok = db.execute("PRAGMA quick_check").fetchone()[0]
-        if ok != "ok":
-            raise StoreError(self.path, "SQLite integrity check failed", [ok])
+        # The full check (indexes against tables too); the store is small, this takes milliseconds.
+        found = [r[0] for r in db.execute("PRAGMA integrity_check")]
+        if found != ["ok"]:
+            raise StoreError(self.path, "SQLite integrity check failed", found)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")  # an acknowledged write survives power loss too
         self._backup_before_migration()
@@ -151,7 +152,7 @@ class ConfigStore:
         rows = self._db.execute("SELECT area, key, body, crc FROM records ORDER BY area, key").fetchall()
         for a, key, body, crc in rows:
             where = _path_of(a, key or None, "")
-            if crc != migrations.crc(body):
+            if crc != migrations.crc(a, key, body):
                 problems.append("%s: checksum mismatch (the record is damaged)" % where)
                 continue
             if a not in AREAS:
@@ -334,7 +335,7 @@ class ConfigStore:
                         body = _dump(record)
                         self._db.execute(
                             "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)",
-                            (a, row_key, body, migrations.crc(body)),
+                            (a, row_key, body, migrations.crc(a, row_key, body)),
                         )
                 for a in touched:
                     self._db.execute(
@@ -475,7 +476,7 @@ def salvage(path: str | Path) -> tuple[dict[str, Any], list[str]]:
     for a, key, body, crc in rows:
         where = _path_of(a, key or None, "")
         try:
-            if crc is not None and crc != migrations.crc(body):
+            if crc is not None and crc != migrations.crc(a, key, body):
                 raise ValueError("checksum mismatch")
             if a not in AREAS:
                 raise ValueError("unknown area")
