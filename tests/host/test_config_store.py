@@ -329,6 +329,9 @@ def test_unknown_version_and_foreign_database_are_refused(tmp_path: Path) -> Non
     with sqlite3.connect(path) as db:
         db.execute("UPDATE meta SET value = '7' WHERE name = 'version'")
     assert "store version 7 was written by a newer chargepark" in str(_refused(path))
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE meta SET value = '2x' WHERE name = 'version'")
+    assert "unknown store version '2x'" in str(_refused(path))
     foreign = tmp_path / "foreign.db"
     with sqlite3.connect(foreign) as db:
         db.execute("CREATE TABLE things (x)")

@@ -120,7 +120,8 @@ class ConfigStore:
             raise StoreError(
                 self.path, "not a chargepark configuration store (tables: %s)" % ", ".join(sorted(tables))
             )
-        version = int(meta.get("version", "0"))
+        text = meta.get("version", "")
+        version = int(text) if text.isascii() and text.isdigit() else 0
         if version > migrations.VERSION:
             raise StoreError(
                 self.path,
