@@ -16,20 +16,23 @@ class SimHal(Hal):
         self.analog = Analog(board)
         self.lock_type = None  # the actuator fitted; the sim runner follows the configured socket type
         self.profiles = board["lock_profiles"]
+        self.period = board["cp"]["sample_rate_hz"] // 1000  # samples per 1 kHz PWM period
 
     def cp_set(self, duty_permille):
         self.plant.duty = duty_permille
 
     def cp_samples(self, buf):
-        pos, neg = self.plant.cp_plateaus()
-        duty = self.plant.duty
-        a = self.analog
-        hi = a.cp_raw(pos)
-        lo = a.cp_raw(neg)
+        p = self.plant
+        p.cp_plateaus()
+        hi = self.analog.cp_raw(p.cp_pos_mv)
+        lo = self.analog.cp_raw(p.cp_neg_mv)
+        # One PWM period is `period` samples; the window starts in the low phase so edges are in view.
+        period = self.period
+        cut = period * p.duty // 1000
+        shift = period - (period - cut) // 2
         n = len(buf)
-        cut = n * duty // 1000
         for i in range(n):
-            buf[i] = hi if i < cut else lo
+            buf[i] = hi if (i + shift) % period < cut else lo
         return n
 
     def pp_raw(self):

@@ -194,18 +194,22 @@ class Plant:
         return total * PHASE_MV // 1000
 
     def cp_plateaus(self):
-        """(positive, negative) CP plateau in mV as the generator + vehicle circuit produce them."""
+        """Set cp_pos_mv / cp_neg_mv: the CP plateaus the generator and the vehicle circuit produce
+        (attributes, not a tuple: the simulated HAL reads them every tick without allocating)."""
         if "pilot_short" in self.faults:
-            return 0, 0
+            self.cp_pos_mv = 0
+            self.cp_neg_mv = 0
+            return
         if not self.ev_connected:
-            return GEN_MV, -GEN_MV
+            self.cp_pos_mv = GEN_MV
+            self.cp_neg_mv = -GEN_MV
+            return
         r = R2_OHM
         if self.s2:
             r3 = R3_D_OHM if self.ventilation else R3_C_OHM
             r = r * r3 // (r + r3)
-        pos = DIODE_MV + (GEN_MV - DIODE_MV) * r // (R1_OHM + r)
-        neg = -GEN_MV if "diode" not in self.faults else -(GEN_MV * r // (R1_OHM + r))
-        return pos, neg
+        self.cp_pos_mv = DIODE_MV + (GEN_MV - DIODE_MV) * r // (R1_OHM + r)
+        self.cp_neg_mv = -GEN_MV if "diode" not in self.faults else -(GEN_MV * r // (R1_OHM + r))
 
     def pp_ohm(self):
         """PP-PE resistance; 0 = open (no cable)."""
@@ -239,7 +243,7 @@ class Plant:
         return self.rcm_residual_ua() >= 6000
 
     def snapshot(self):
-        pos, neg = self.cp_plateaus()
+        self.cp_plateaus()
         return {
             "now_ms": self.now_ms,
             "cable_ohm": self.cable_ohm,
@@ -253,8 +257,8 @@ class Plant:
             "soc_wh": self.soc_mwh // 1000,
             "ventilation": self.ventilation,
             "duty": self.duty,
-            "cp_pos_mv": pos,
-            "cp_neg_mv": neg,
+            "cp_pos_mv": self.cp_pos_mv,
+            "cp_neg_mv": self.cp_neg_mv,
             "contactor_cmd": self.contactor_cmd,
             "contactor": self.contactor,
             "draw_ma": self.draw_ma,
