@@ -30,6 +30,7 @@ class DataHub:
         self._open = store.open_sessions()
         self.samples = 0
         self.rejected = 0
+        self.published = 0
 
     def point(self, uid: str) -> PointTracker:
         p = self.points.get(uid)
@@ -107,7 +108,9 @@ class DataHub:
             if self._sent.get(key) != text:
                 self._sent[key] = text
                 self.publish(topics.charx(p.uid, name), text, True)
+                self.published += 1
         self.publish(topics.charx(p.uid, "live"), json.dumps(p.live(params)), True)
+        self.published += 1
 
     def flush(self) -> None:
         """Makes the queued session writes durable, then announces them."""
@@ -125,6 +128,7 @@ class DataHub:
                 "charge_s": round(op.charge_s),
             }
             self.publish(topics.fill(topics.SESSION_EVENT, uid=op.uid), json.dumps(record), False)
+            self.published += 1
 
     # REST views (JupiCore)
     def controllers(self) -> dict[str, Any]:
@@ -153,4 +157,5 @@ class DataHub:
         return {n: params[n] for n in names}
 
     def stats(self) -> dict[str, Any]:
-        return {"points": len(self.points), "samples": self.samples, "rejected": self.rejected}
+        return {"points": len(self.points), "samples": self.samples, "rejected": self.rejected,
+                "published": self.published}  # fmt: skip

@@ -1,0 +1,117 @@
+"""End to end: `chargepark run --sim 3` with real micropython modules, mosquitto and the services."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHARGEPARK = [sys.executable, "-c", "import sys; from chargepark.cli import main; sys.exit(main())"]
+
+
+def descendants(pid: int) -> set[int]:
+    found, todo = set(), [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            for task in Path("/proc/%d/task" % p).iterdir():
+                kids = [int(c) for c in (task / "children").read_text().split()]
+                found.update(kids)
+                todo += kids
+        except OSError:
+            continue
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path("/proc/%d/stat" % pid).read_text().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+def until(what: str, check: Callable[[], Any], timeout: float = 60.0) -> Any:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        try:
+            last = check()
+            if last:
+                return last
+        except (OSError, ValueError, KeyError) as e:
+            last = e
+        time.sleep(0.3)
+    raise AssertionError("%s: not within %.0f s (last: %r)" % (what, timeout, last))
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CHARGEPARK, *args], capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.slow
+def test_run_sim_3_charges_restarts_a_killed_service_and_stops_cleanly(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    head = subprocess.Popen(
+        [*CHARGEPARK, "run", "--sim", "3", "--data", str(data), "--mqtt-port", "0", "--rest-port", "0", "--web-port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        rt = until("runtime.json", lambda: json.loads((data / "run" / "runtime.json").read_text()))
+
+        def get(port: int, path: str) -> Any:
+            with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=5) as r:
+                return json.loads(r.read())
+
+        def charging() -> list[str]:
+            ctrls = get(rt["rest_port"], "/api/v1.0/charging-controllers")
+            states = [get(rt["rest_port"], "/api/v1.0/charging-controllers/%s/data?param_list=status" % uid)["status"]
+                      for uid in ctrls]  # fmt: skip
+            return states if states.count("Charging") == 3 else []
+
+        until("three EVs charging", charging, 90)
+        park = get(rt["web_port"], "/api/park")
+        assert park["charging"] == 3 and len(park["points"]) == 3 and park["power_w"] > 0
+
+        out = cli("service", "status", "--data", str(data))
+        assert out.returncode == 0, out.stderr
+        for name in ("system-monitor", "controller-agent", "jupicore", "web-server"):
+            assert any(ln.split()[:2] == [name, "running"] for ln in out.stdout.splitlines()), out.stdout
+        assert "not installed" in out.stdout
+
+        def jupicore() -> dict[str, Any]:
+            reply = json.loads(cli("service", "status", "--data", str(data), "--json").stdout)
+            return next(s for s in reply["services"] if s["name"] == "jupicore")
+
+        before = jupicore()
+        os.kill(before["pid"], signal.SIGKILL)
+        after = until(
+            "jupicore restarted", lambda: (s := jupicore())["state"] == "running" and s["restarts"] == 1 and s
+        )
+        assert after["pid"] != before["pid"]
+        until("REST back after the restart", charging, 30)
+
+        # A vehicle leaves: the session is stored with its energy.
+        assert cli("sim", "--data", str(data), "--point", "2", "unplug").returncode == 0
+        sessions = until(
+            "session of point 2 ended",
+            lambda: [s for s in get(rt["rest_port"], "/api/v1.0/sessions?uid=CPSIM0002") if s["ended"]],
+        )
+        assert sessions[0]["reason"] == "EVDisconnected" and sessions[0]["energy_wh"] >= 0
+        children = descendants(head.pid)
+        assert len(children) >= 8  # mosquitto, 4 services, 3 micropython modules
+    finally:
+        head.send_signal(signal.SIGINT)
+        out_text, _ = head.communicate(timeout=60)
+    assert head.returncode == 0, out_text
+    assert "chargepark: stopped" in out_text
+    leftovers = [p for p in children if alive(p)]
+    assert leftovers == [], "orphans after SIGINT: %s" % leftovers
