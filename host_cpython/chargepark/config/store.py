@@ -85,7 +85,7 @@ class ConfigStore:
         except StoreError:
             db.close()
             raise
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # SQLite may report damage in bad UTF-8
             db.close()
             raise StoreError(path, "the file is corrupt or not a chargepark store (%s)" % exc) from exc
         return store
@@ -152,6 +152,11 @@ class ConfigStore:
         problems: list[str] = []
         rows = self._db.execute("SELECT area, key, body, crc FROM records ORDER BY area, key").fetchall()
         for a, key, body, crc in rows:
+            if not (
+                isinstance(a, str) and isinstance(key, str) and isinstance(body, str) and isinstance(crc, int)
+            ):
+                problems.append("records: a row of the wrong type (the file is damaged)")
+                continue
             where = _path_of(a, key or None, "")
             if crc != migrations.crc(a, key, body):
                 problems.append("%s: checksum mismatch (the record is damaged)" % where)
