@@ -97,3 +97,38 @@ def test_pure_functions_on_any_int32(a: int, b: int, c: int, d: int, e: int) -> 
         assert t in (twin.TEMP_SHORT, twin.TEMP_OPEN) or twin.PT1000_MIN_DDEGC <= t <= twin.PT1000_MAX_DDEGC
         assert 185201 <= mod.pt1000_mohm(e) <= 3904811
         assert mod.ptc_status(a, b) in (0, 1, 2)
+
+
+METHODS = {
+    "Overcurrent": (1, {"update": 3, "reset": 0}),
+    "Contactor": (3, {"update": 3, "reset": 0}),
+    "Rcm": (2, {"update": 2, "start_test": 1, "reset": 0}),
+    "Derating": (5, {"update": 1, "reset": 0}),
+    "Fallback": (2, {"update": 2, "kick": 1, "reset": 0}),
+}
+
+
+@st.composite
+def object_run(draw: st.DrawFn) -> tuple[str, list[int], list[tuple[str, list[int]]]]:
+    cls = draw(st.sampled_from(sorted(METHODS)))
+    n_init, methods = METHODS[cls]
+    init = draw(st.lists(st.one_of(I32, st.integers(-3, 3)), min_size=n_init, max_size=n_init))
+    calls = []
+    for _ in range(draw(st.integers(0, 30))):
+        name = draw(st.sampled_from(sorted(methods)))
+        calls.append((name, draw(st.lists(I32, min_size=methods[name], max_size=methods[name]))))
+    return cls, init, calls
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(object_run())
+def test_stateful_objects_on_any_int32(run: tuple[str, list[int], list[tuple[str, list[int]]]]) -> None:
+    cls, init, calls = run
+    try:
+        objs = [getattr(mod, cls)(*init) for mod in c_mods]
+    except ValueError:
+        return
+    for name, args in calls:
+        results = [getattr(o, name)(*args) for o in objs]
+        assert results[0] == results[1]
+        assert results[0] is None or -(2**31) <= results[0] < 2**31
