@@ -1,0 +1,126 @@
+"""`chargepark flash` against a real MicroPython REPL: the unix micropython binary on a pseudo-terminal
+plays the board's USB serial port, so the raw-REPL transfer, the on-board SHA-256 check and the
+refusals run for real."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pty
+import subprocess
+import tty
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from chargepark import flash
+
+FILES = {
+    "main.py": b"print('hello from main')\n",
+    "board.json": json.dumps({"name": "testboard"}).encode(),
+    "iomodule/__init__.mpy": bytes(range(256)) * 9,  # binary, several chunks
+    "chargecore/twin/consts.mpy": b"M\x06" + os.urandom(3000),
+    "empty.py": b"",
+}
+
+
+def make_image(images: Path, board: str = "testboard") -> Path:
+    root = images / board
+    entries = []
+    for path, data in FILES.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_bytes(data)
+        entries.append({"path": path, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()})
+    manifest = {"board": board, "arch": "x64", "format": 1, "files": entries}
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    return root
+
+
+@pytest.fixture
+def board_port(micropython, tmp_path: Path) -> Iterator[tuple[str, Path]]:  # type: ignore[no-untyped-def]
+    """A pty whose far end is a real micropython REPL running in an empty 'flash' directory."""
+    flash_dir = tmp_path / "board"
+    flash_dir.mkdir()
+    master, slave = pty.openpty()
+    tty.setraw(slave)
+    # micropython holds the master end; the flasher opens the slave's path like a USB serial device
+    proc = subprocess.Popen([micropython.binary], stdin=master, stdout=master, stderr=master, cwd=flash_dir)
+    try:
+        yield os.ttyname(slave), flash_dir
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+        os.close(master)
+        os.close(slave)
+
+
+def args(images: Path, **kw: object) -> list[str]:
+    out = ["--board", "testboard", "--images", str(images), "--timeout", "5", "--no-reset"]
+    for k, v in kw.items():
+        out += ["--" + k.replace("_", "-"), str(v)] if v is not True else ["--" + k.replace("_", "-")]
+    return out
+
+
+def test_dry_run_lists_every_file_and_touches_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_image(tmp_path / "images")
+    assert flash.main(args(tmp_path / "images", dry_run=True)) == 0
+    out = capsys.readouterr().out
+    for path in FILES:
+        assert ":%s (%d bytes)" % (path, len(FILES[path])) in out
+    assert "mkdir :chargecore\nmkdir :iomodule\nmkdir :chargecore/twin" in out
+    assert "5 files" in out
+
+
+def test_flash_to_a_real_micropython_repl(
+    tmp_path: Path, board_port: tuple[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    port, flash_dir = board_port
+    make_image(tmp_path / "images")
+    assert flash.main(args(tmp_path / "images", port=port)) == 0
+    for path, data in FILES.items():
+        assert (flash_dir / path).read_bytes() == data, path
+    err = capsys.readouterr().err
+    assert "100%" in err and "[" + "#" * 30 + "]" in err
+
+
+def test_damaged_image_is_refused_before_anything_is_sent(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_image(tmp_path / "images")
+    (root / "main.py").write_bytes(b"print('tampered')\n")
+    assert flash.main(args(tmp_path / "images", port="/nonexistent")) == 2
+    assert "main.py does not match the manifest" in capsys.readouterr().err
+
+
+def test_missing_image_and_wrong_board(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert flash.main(args(tmp_path / "images", dry_run=True)) == 2
+    assert "scons images" in capsys.readouterr().err
+    root = make_image(tmp_path / "images")
+    manifest = json.loads((root / "manifest.json").read_text())
+    manifest["board"] = "other"
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    assert flash.main(args(tmp_path / "images", dry_run=True)) == 2
+    assert "is for board 'other'" in capsys.readouterr().err
+
+
+def test_silent_port_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    make_image(tmp_path / "images")
+    master, slave = pty.openpty()  # nothing answers on the other end
+    try:
+        assert flash.main(args(tmp_path / "images", port=os.ttyname(slave), timeout=1)) == 1
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert "did not answer" in capsys.readouterr().err
+
+
+def test_the_real_sim_image_plan_matches_its_manifest() -> None:
+    images = Path(__file__).resolve().parents[2] / "out" / "images"
+    if not (images / "sim" / "manifest.json").exists():
+        pytest.skip("board images not built (scons images runs before the suite in CI)")
+    plan = flash.load_plan(images, "sim")
+    paths = [p for p, _ in plan]
+    assert "main.py" in paths and "board.json" in paths and "iomodule/point.mpy" in paths
