@@ -112,10 +112,13 @@ def _record(fields, data, prefix, errors, partial, base=None):
             out[f.name] = _check(f, data[f.name], path, errors)
         elif partial and base is not None and f.name in base:
             out[f.name] = base[f.name]
-        elif partial or f.kind == LIST:
-            out[f.name] = list(f.default) if f.kind == LIST else f.default
         else:
-            out[f.name] = f.default
+            out[f.name] = list(f.default) if f.kind == LIST else f.default
+            # A field whose default is not a valid value (an empty name, say) must be given.
+            missing = {}
+            _check(f, f.default, path, missing)
+            if missing:
+                errors[path] = "required"
     return out
 
 

@@ -12,6 +12,7 @@ HERE = Path(__file__).parent
 
 CASES = [
     ({"name": "cp1"}, None),
+    ({"max_a": 16}, {"name": "required"}),
     ({"name": "cp1", "max_a": 5}, {"max_a": "must be >= 6 A"}),
     ({"name": "cp1", "max_a": True}, {"max_a": "must be an integer"}),
     ({"name": "", "rcm": 1}, {"name": "must have at least 1 characters", "rcm": "must be true or false"}),

@@ -23,7 +23,7 @@ def test_factory_defaults_are_valid(name: str) -> None:
 def test_module_records_need_their_station() -> None:
     with pytest.raises(schema.Invalid) as info:
         AREAS["module"].validate({"position": 13})
-    assert set(info.value.errors) == {"position"}
+    assert set(info.value.errors) == {"position", "station"}
     with pytest.raises(schema.Invalid) as info:
         AREAS["module"].validate({"position": 2})
     assert info.value.errors == {"station": "required"}
