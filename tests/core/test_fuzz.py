@@ -66,7 +66,7 @@ def test_oversized_and_odd_windows(data: bytes) -> None:
 
 
 def test_windows_of_another_type_are_refused() -> None:
-    for mod in c_mods:
+    for mod in [*c_mods, twin]:
         cp = mod.Cp(2048, 15000, 2048)
         for wrong in (
             b"\x00\x01",
@@ -74,6 +74,7 @@ def test_windows_of_another_type_are_refused() -> None:
             array("h", [1, 2]),
             array("I", [1]),
             memoryview(bytes(8))[::2],
+            [1, 2, 3],
         ):
             with pytest.raises(TypeError):
                 cp.window(wrong)

@@ -93,3 +93,20 @@ def test_c_backends_come_from_the_requested_build() -> None:
     build = os.environ.get("CHARGECORE_BUILD_DIR") or str(HERE.parent.parent / "out" / "py")
     assert backend("cython").__file__.startswith(build)
     assert backend("cffi")._ffi is not None and sys.modules["_chargecore_cffi"].__file__.startswith(build)
+
+
+def test_twin_on_micropython_refuses_windows_it_cannot_read_safely(micropython) -> None:  # type: ignore[no-untyped-def]
+    code = """
+import chargecore
+from array import array
+cp = chargecore.use("twin").Cp(2048, 15000, 2048)
+for wrong in (bytearray(8), b"ab", array("B", [1, 2, 3]), [1, 2, 3]):
+    try:
+        cp.window(wrong)
+        print("accepted", wrong)
+    except TypeError:
+        pass
+a = array("H", [3277] * 1000)
+print(cp.window(memoryview(a)[:500]), cp.high_n, cp.window(a), cp.high_n)
+"""
+    assert micropython.run(code).split() == ["0", "500", "0", "1000"]

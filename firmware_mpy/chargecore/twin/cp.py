@@ -1,6 +1,8 @@
 """Control pilot: window statistics from raw ADC codes, state classification with hysteresis, diode check."""
 
+import sys
 from array import array
+from struct import pack_into
 
 from chargecore.twin.arith import div_round, scale
 from chargecore.twin.consts import (
@@ -92,6 +94,14 @@ def cp_state(prev, high_n, high_mv, low_n, low_mv):
     return STATE_PILOT_FAULT
 
 
+_ON_MICROPYTHON = sys.implementation.name == "micropython"
+_BYTE_SEQUENCES = (bytes, bytearray, str)  # built once: a tuple literal in the tick would allocate
+
+
+def _refuse():
+    raise TypeError("samples: a contiguous buffer of uint16 ('H') expected")
+
+
 class Cp:
     """One pilot input. mV = (code - adc_zero) * mv_num / mv_den (board data; mv_num > 0, mv_den > 0)."""
 
@@ -146,9 +156,31 @@ class Cp:
     def _span_mv(self, lo, hi):
         return scale(hi - lo, 1, self.mv_num, self.mv_den)
 
+    def _check(self, samples, n):
+        """TypeError unless samples is a buffer of uint16, as on the C backends. MicroPython cannot tell an
+        item size without allocating, but a buffer of n uint16 holds 2n bytes and pack_into checks byte
+        lengths: writing the last sample back onto itself proves the viper loops stay inside the buffer."""
+        if n == 0:
+            return
+        if _ON_MICROPYTHON:
+            if isinstance(samples, _BYTE_SEQUENCES):
+                _refuse()
+            try:
+                pack_into("H", samples, 2 * n - 2, samples[n - 1])
+            except (ValueError, TypeError, OverflowError):
+                _refuse()
+            return
+        try:
+            view = memoryview(samples)
+        except TypeError:
+            _refuse()
+        if view.format != "H" or not view.c_contiguous:
+            _refuse()
+
     def window(self, samples):
         """Statistics of one window of raw codes; returns WIN_OK, WIN_NOISY or WIN_EMPTY."""
         n = len(samples)
+        self._check(samples, n)
         self.high_n = 0
         self.low_n = 0
         self.high_mv = 0
