@@ -117,6 +117,12 @@ def cmd_config(args: argparse.Namespace) -> int:
     return config_cli.run(args)
 
 
+def cmd_flash(args: argparse.Namespace) -> int:
+    from chargepark import flash
+
+    return flash.run(args)
+
+
 def cmd_version(args: argparse.Namespace) -> int:
     print("chargepark", __version__)
     return 0
@@ -181,6 +187,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     config_cli.add_arguments(cfg)
     cfg.set_defaults(func=cmd_config)
+
+    fl = sub.add_parser("flash", help="write a board image to an IO module over its USB serial port")
+    from chargepark import flash
+
+    flash.add_arguments(fl)
+    fl.set_defaults(func=cmd_flash)
 
     sd = sub.add_parser("systemd", help="install the systemd unit of the head")
     sd.add_argument("--dest", type=Path, default=Path("/etc/systemd/system"))

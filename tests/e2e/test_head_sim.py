@@ -106,6 +106,26 @@ def test_run_sim_3_charges_restarts_a_killed_service_and_stops_cleanly(tmp_path:
             lambda: [s for s in get(rt["rest_port"], "/api/v1.0/sessions?uid=CPSIM0002") if s["ended"]],
         )
         assert sessions[0]["reason"] == "EVDisconnected" and sessions[0]["energy_wh"] >= 0
+        # Firmware over the bus through the running controller agent (the sim image the modules run).
+        image = Path(__file__).resolve().parents[2] / "out" / "images" / "sim"
+        upd = cli("update", "--data", str(data), "--position", "3", "--image", str(image))
+        assert upd.returncode == 0 and "position 3" in upd.stdout and "installed" in upd.stdout, (
+            upd.stdout + upd.stderr
+        )
+        bad = cli("update", "--data", str(data), "--position", "9", "--image", str(image))
+        assert bad.returncode == 1 and "no module at position 9" in bad.stdout
+        version = json.loads((image / "manifest.json").read_text())["image"]["sha256"][:12]
+        until(
+            "point 3 online on the installed image",
+            lambda: (
+                get(rt["rest_port"], "/api/v1.0/charging-controllers")["CPSIM0003"]["firmware_version"]
+                == version
+                and get(
+                    rt["rest_port"], "/api/v1.0/charging-controllers/CPSIM0003/data?param_list=bus_state"
+                )["bus_state"]
+                == "online"
+            ),
+        )
         children = descendants(head.pid)
         assert len(children) >= 8  # mosquitto, 4 services, 3 micropython modules
     finally:

@@ -28,7 +28,7 @@ def test_systemd_install_writes_a_unit_running_the_supervisor(tmp_path: Path) ->
 
 def test_every_command_is_there() -> None:
     sub = next(a for a in build_parser()._actions if a.dest == "command")
-    assert {"run", "service", "config", "update", "sim", "systemd", "version"} <= set(sub.choices)  # type: ignore[arg-type]
+    assert {"run", "service", "config", "update", "sim", "flash", "systemd", "version"} <= set(sub.choices)  # type: ignore[arg-type]
 
 
 def test_installed_entry_point_prints_the_version() -> None:
