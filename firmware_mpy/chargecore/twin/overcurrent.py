@@ -18,6 +18,24 @@ from chargecore.twin.consts import (
 )
 
 
+class _OverTimer:
+    """How long a condition has held without a break; expired() once it has held for `ms`."""
+
+    def __init__(self):
+        self.running = 0
+        self.since = 0
+
+    def expired(self, over, now, ms):
+        if not over:
+            self.running = 0
+            return False
+        if not self.running:
+            self.running = 1
+            self.since = now
+            return False
+        return elapsed(now, self.since) >= ms
+
+
 class Overcurrent:
     """update() returns the current the point may signal now (mA); 0 = stop."""
 
@@ -25,6 +43,8 @@ class Overcurrent:
         if mode < OC_MODE_OFF or mode > OC_MODE_EVZE:
             raise ValueError("invalid overcurrent mode")
         self.mode = mode
+        self._t110 = _OverTimer()  # also the EV/ZE stage timer
+        self._t120 = _OverTimer()
         self.reset()
 
     def reset(self):
@@ -35,21 +55,26 @@ class Overcurrent:
         self._grace = 0
         self._grace_at = 0
         self._paused_at = 0
-        self._t110 = 0
-        self._t110_at = 0
-        self._t120 = 0
-        self._t120_at = 0
+        self._t110.running = 0
+        self._t120.running = 0
 
     def _trip(self, now):
         self.trips += 1
-        self._t110 = 0
-        self._t120 = 0
+        self._t110.running = 0
+        self._t120.running = 0
         if self.trips >= 2:
             self.state = OC_ERROR
         else:
             self.state = OC_PAUSED
             self._paused_at = now
         return 0
+
+    def _start_grace(self, now, limit):
+        self._limit = limit
+        self._grace = 1
+        self._grace_at = now
+        self._t110.running = 0
+        self._t120.running = 0
 
     def update(self, now_ms, set_ma, imax_ma):
         """now_ms: tick; set_ma: the set current; imax_ma: the highest measured phase current."""
@@ -69,11 +94,7 @@ class Overcurrent:
         else:
             limit = set_ma * OC_EVZE_STAGES_PCT[self.stage] // 100
         if limit != self._limit:
-            self._limit = limit
-            self._grace = 1
-            self._grace_at = now_ms
-            self._t110 = 0
-            self._t120 = 0
+            self._start_grace(now_ms, limit)
         if self._grace:
             if elapsed(now_ms, self._grace_at) < OC_GRACE_MS:
                 return limit
@@ -81,39 +102,19 @@ class Overcurrent:
         if limit == 0:
             return 0
         if self.mode == OC_MODE_SHUTDOWN:
-            if imax_ma * 100 > limit * 120:
-                if not self._t120:
-                    self._t120 = 1
-                    self._t120_at = now_ms
-                elif elapsed(now_ms, self._t120_at) >= OC_120_MS:
-                    return self._trip(now_ms)
-            else:
-                self._t120 = 0
-            if imax_ma * 100 > limit * 110:
-                if not self._t110:
-                    self._t110 = 1
-                    self._t110_at = now_ms
-                elif elapsed(now_ms, self._t110_at) >= OC_110_MS:
-                    return self._trip(now_ms)
-            else:
-                self._t110 = 0
+            if self._t120.expired(imax_ma * 100 > limit * 120, now_ms, OC_120_MS) or self._t110.expired(
+                imax_ma * 100 > limit * 110, now_ms, OC_110_MS
+            ):
+                return self._trip(now_ms)
             return limit
-        if imax_ma * 100 > limit * OC_EVZE_OVER_PCT:
-            if not self._t110:
-                self._t110 = 1
-                self._t110_at = now_ms
-            elif elapsed(now_ms, self._t110_at) >= OC_EVZE_HOLD_MS:
-                self._t110 = 0
-                self.trips += 1
-                self.stage += 1
-                if self.stage >= len(OC_EVZE_STAGES_PCT):
-                    self.stage = len(OC_EVZE_STAGES_PCT) - 1
-                    self.state = OC_ERROR
-                    return 0
-                limit = set_ma * OC_EVZE_STAGES_PCT[self.stage] // 100
-                self._limit = limit
-                self._grace = 1
-                self._grace_at = now_ms
-        else:
-            self._t110 = 0
+        if self._t110.expired(imax_ma * 100 > limit * OC_EVZE_OVER_PCT, now_ms, OC_EVZE_HOLD_MS):
+            self._t110.running = 0
+            self.trips += 1
+            self.stage += 1
+            if self.stage >= len(OC_EVZE_STAGES_PCT):
+                self.stage = len(OC_EVZE_STAGES_PCT) - 1
+                self.state = OC_ERROR
+                return 0
+            limit = set_ma * OC_EVZE_STAGES_PCT[self.stage] // 100
+            self._start_grace(now_ms, limit)
         return limit
