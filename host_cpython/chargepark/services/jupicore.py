@@ -14,7 +14,7 @@ from chargepark.services.base import connect, run_service
 
 
 async def serve(runtime: Runtime) -> None:
-    store = SessionStore(Path(runtime.data_dir) / "sessions.sqlite")
+    store = SessionStore(Path(runtime.data_dir) / "sessions.db")
     link = await connect(runtime, "charx-jupicore")
     hub = DataHub(store, link.publish)
     link.subscribe(topics.subscription(topics.AGENT_LIVE), hub.on_live)
