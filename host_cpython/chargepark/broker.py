@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import pwd
 import shutil
 import socket
 import time
@@ -22,8 +24,11 @@ def mosquitto_binary() -> str:
 
 def render_config(host: str, port: int) -> str:
     # Loopback only and anonymous: the local bus is the services' own; a remote bridge is configured apart.
+    # `user` = ourselves: a root mosquitto would otherwise switch to user "mosquitto", and that change of
+    # credentials clears PR_SET_PDEATHSIG (the broker would outlive a killed supervisor).
     return "\n".join(
         [
+            "user %s" % pwd.getpwuid(os.getuid()).pw_name,
             "per_listener_settings false",
             "listener %d %s" % (port, host),
             "allow_anonymous true",

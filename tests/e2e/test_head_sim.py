@@ -135,3 +135,26 @@ def test_run_sim_3_charges_restarts_a_killed_service_and_stops_cleanly(tmp_path:
     assert "chargepark: stopped" in out_text
     leftovers = [p for p in children if alive(p)]
     assert leftovers == [], "orphans after SIGINT: %s" % leftovers
+
+
+@pytest.mark.slow
+def test_kill_9_of_the_supervisor_leaves_no_orphan(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    head = subprocess.Popen(
+        [*CHARGEPARK, "run", "--sim", "1", "--data", str(data), "--mqtt-port", "0", "--rest-port", "0", "--web-port", "0"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        until("runtime.json", lambda: (data / "run" / "runtime.json").exists())
+
+        def all_running() -> bool:
+            reply = json.loads(cli("service", "status", "--data", str(data), "--json").stdout)
+            return all(s["state"] in ("running", "not installed") for s in reply["services"])
+
+        until("services running", all_running)
+        children = descendants(head.pid)
+        assert len(children) >= 6  # mosquitto, 4 services, 1 micropython module
+    finally:
+        head.kill()
+        head.wait()
+    until("children gone", lambda: not [p for p in children if alive(p)], 15)
