@@ -137,11 +137,12 @@ class ControllerAgent:
         """Send one request and return the answer's fields; BusTimeout / BusRefused otherwise."""
         m = self.modules[position]
         c = m.counters
-        m.seq = (m.seq + 1) & 0xFF
-        data = frame.encode(position, frame.HEAD, m.seq, mtype, catalog.pack(mtype, *fields))
+        payload = catalog.pack(mtype, *fields)
         c.requests += 1
         tries = 1 + (self.retries if retries is None else retries)
         async with self._bus:
+            m.seq = (m.seq + 1) & 0xFF  # under the lock: the awaited answer carries exactly this number
+            data = frame.encode(position, frame.HEAD, m.seq, mtype, payload)
             for attempt in range(tries):
                 if attempt:
                     c.retries += 1
