@@ -81,7 +81,7 @@ TOPICS: tuple[Topic, ...] = (
     Topic(
         AGENT_LIVE,
         "controller-agent",
-        "JSON: the point snapshot (LIVE_FIELDS names) + `uid`, `position`, `online`, `t`",
+        "JSON: the point snapshot (LIVE_FIELDS names) + `uid`, `position`, `online`, `t` (read at), `name`, `configured`",
         False,
         "raw live state polled from the IO module over the backplane bus",
     ),

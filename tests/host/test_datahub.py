@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -173,3 +174,14 @@ def test_rest_reads(tmp_path: Path) -> None:
     assert out["/sessions?uid=u1"][0] == 200
     assert out["/nothing"][0] == 404
     store.close()
+
+
+def test_silent_agent_marks_the_point_offline() -> None:
+    pub = Published()
+    hub = DataHub(SessionStore(Path(":memory:")), pub)
+    hub.on_live(*live_msg("u1", 1, snap("C2", "Charging")))
+    hub.check_stale(time.time() + 1.0)
+    assert pub.last[topics.charx("u1", "bus_state")] == "online"
+    hub.check_stale(time.time() + 10.0)
+    assert pub.last[topics.charx("u1", "bus_state")] == "offline"
+    assert json.loads(pub.last[topics.charx("u1", "live")])["bus_state"] == "offline"

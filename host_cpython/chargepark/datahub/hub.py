@@ -15,7 +15,8 @@ from chargepark.datahub.sessions import Op, SessionStore
 log = logging.getLogger("chargepark.datahub")
 
 Publish = Callable[[str, str, bool], None]
-SESSION_UPDATE_S = 10.0  # how often an open session's energy and durations are written
+SESSION_UPDATE_S = 10.0
+STALE_S = 3.0  # the agents deliver every point at least every 0.5 s  # how often an open session's energy and durations are written
 
 
 class DataHub:
@@ -91,6 +92,13 @@ class DataHub:
             )
         self.samples += 1
         self._publish_point(p)
+
+    def check_stale(self, now: float) -> None:
+        """A point whose agent went silent is shown offline (its last values stay, marked as such)."""
+        for p in self.points.values():
+            if p.online and now - p.updated > STALE_S:
+                p.online = False
+                self._publish_point(p)
 
     def _queue(self, edge: SessionEdge) -> None:
         p = self.points[edge.uid]

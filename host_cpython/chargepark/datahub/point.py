@@ -198,6 +198,7 @@ class PointTracker:
                 "id_tag": self.rfid_tag,
             },
             sampled=self.updated,
+            configured=bool(self.snap.get("configured", True)),
             measured=self.snap.get("t"),  # when the controller agent read it from the module
         )
 

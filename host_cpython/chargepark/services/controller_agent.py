@@ -82,7 +82,7 @@ class AgentBridge:
         self._last[position] = (now, quick)
         cfg = self.store.get("chargepoint", uid)
         msg = dict(live, uid=uid, position=position, online=self.agent.modules[position].online, t=now,
-                   name=cfg["name"] if cfg else "")  # fmt: skip
+                   name=cfg["name"] if cfg else "", configured=cfg is not None)  # fmt: skip
         self.link.publish(topics.fill(topics.AGENT_LIVE, uid=uid), json.dumps(msg))
 
     def publish_modules(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 from chargepark import httpd, topics
@@ -24,6 +25,7 @@ async def serve(runtime: Runtime) -> None:
     try:
         while True:
             await asyncio.sleep(1.0)
+            hub.check_stale(time.time())
             hub.flush()
     finally:
         server.close()

@@ -46,7 +46,10 @@ class ParkView:
             log.warning("bad system message")
 
     def summary(self) -> dict[str, Any]:
-        pts = sorted(self.points.values(), key=lambda p: p.get("position", 0))
+        # Manual, Dashboard: only configured charging points are shown.
+        pts = sorted(
+            (p for p in self.points.values() if p.get("configured", True)), key=lambda p: p.get("position", 0)
+        )
         status = [p.get("status") for p in pts]
         power = sum(float(p.get("energy", {}).get("real_power", {}).get("value", 0)) for p in pts)
         return {
