@@ -2,32 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, TextIO
 
-from chargepark import topics
+from chargepark.livepoints import LivePoints
 
 HEADER = "%-3s %-14s %-13s %-4s %6s %-17s %8s %9s %-8s %s" % (
     "#", "name", "status", "IEC", "PWM A", "I1/I2/I3 A", "kW", "kWh", "bus", "errors",
 )  # fmt: skip
 
 
-class LiveTable:
+class LiveTable(LivePoints):
     def __init__(self, out: TextIO) -> None:
+        super().__init__()
         self.out = out
-        self.points: dict[str, dict[str, Any]] = {}
-
-    def on_live(self, topic: str, raw: bytes) -> None:
-        uid = topics.uid_of(topic, topics.CHARX_DATA)
-        try:
-            if uid is not None:
-                self.points[uid] = json.loads(raw)
-        except ValueError:
-            return
 
     def lines(self, services: list[dict[str, Any]]) -> list[str]:
         rows = [HEADER]
-        for p in sorted(self.points.values(), key=lambda p: p.get("position", 0)):
+        for p in self.by_position():
             e = p.get("energy", {})
             cur = "/".join("%.1f" % e.get(k, {}).get("value", 0) for k in ("i1", "i2", "i3"))
             rows.append(

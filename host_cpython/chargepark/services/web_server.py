@@ -10,6 +10,7 @@ from typing import Any
 
 from chargepark import httpd, topics
 from chargepark.httpd import Request, Response
+from chargepark.livepoints import LivePoints
 from chargepark.runtime import Runtime
 from chargepark.services.base import connect, run_service
 
@@ -17,21 +18,13 @@ log = logging.getLogger("chargepark.web")
 OCCUPIED = {"Preparing", "SuspendedEV", "SuspendedEVSE", "Finishing"}
 
 
-class ParkView:
+class ParkView(LivePoints):
     """What the dashboard shows, kept from the data hub's and the supervisor's retained topics."""
 
     def __init__(self) -> None:
-        self.points: dict[str, dict[str, Any]] = {}
+        super().__init__()
         self.services: list[Any] = []
         self.system: dict[str, Any] = {}
-
-    def on_live(self, topic: str, raw: bytes) -> None:
-        uid = topics.uid_of(topic, topics.CHARX_DATA)
-        try:
-            if uid is not None:
-                self.points[uid] = json.loads(raw)
-        except ValueError:
-            log.warning("bad live message on %s", topic)
 
     def on_services(self, topic: str, raw: bytes) -> None:
         try:
@@ -47,9 +40,7 @@ class ParkView:
 
     def summary(self) -> dict[str, Any]:
         # Manual, Dashboard: only configured charging points are shown.
-        pts = sorted(
-            (p for p in self.points.values() if p.get("configured", True)), key=lambda p: p.get("position", 0)
-        )
+        pts = [p for p in self.by_position() if p.get("configured", True)]
         status = [p.get("status") for p in pts]
         power = sum(float(p.get("energy", {}).get("real_power", {}).get("value", 0)) for p in pts)
         return {
