@@ -43,6 +43,11 @@ EVB_RFID_DENIED = 1 << _E("rfid_denied")
 EVB_DERATING_STARTED = 1 << _E("derating_started")
 EVB_DERATING_ENDED = 1 << _E("derating_ended")
 EVB_CONTACTOR_FAILURE = 1 << _E("contactor_failure")
+_TEACH = {
+    "in_ok": 1 << _E("teach_in_ok"),
+    "out_ok": 1 << _E("teach_out_ok"),
+    "in_failed": 1 << _E("teach_in_failed"),
+}
 
 # Errors that clear only when the vehicle leaves (state A) or on reset_error.
 _LATCH_UNTIL_A = d.ERR_PP | d.ERR_STATUS_D | d.ERR_DIODE | d.ERR_OVERCURRENT
@@ -230,6 +235,12 @@ class ChargePoint:
             self.backend_online = _bool(name, value)
         elif name == "reserved":
             self.reserved = _bool(name, value)
+        elif name == "teach":
+            if value not in _TEACH:
+                raise ValueError("teach needs one of in_ok, out_ok, in_failed")
+            self._rfid_event |= _TEACH[
+                value
+            ]  # RFID teach-in/out happens on the head; the point's rules react
         else:
             raise ValueError("unknown command %s" % name)
 
@@ -255,10 +266,10 @@ class ChargePoint:
         if _bool("rfid ok", ok):
             self.release_cmd = True
             self._rfid_at = self._last_tick
-            self._rfid_event = EVB_RFID_RELEASE
+            self._rfid_event |= EVB_RFID_RELEASE
             self.flags &= ~d.FLAG_LAST_RFID_INVALID
         else:
-            self._rfid_event = EVB_RFID_DENIED
+            self._rfid_event |= EVB_RFID_DENIED
             self.flags |= d.FLAG_LAST_RFID_INVALID
 
     def rfid_read(self, tag):
@@ -306,6 +317,14 @@ class ChargePoint:
             m = self.meter
             imax = m[3] if m[3] > m[4] else m[4]
             imax = imax if imax > m[5] else m[5]
+        f = self.flags & ~(d.FLAG_BACKEND_ONLINE | d.FLAG_ENFORCED_UNLOCK | d.FLAG_CONFIGURED)
+        if self.backend_online:
+            f |= d.FLAG_BACKEND_ONLINE
+        if self.enforced_unlock:
+            f |= d.FLAG_ENFORCED_UNLOCK
+        if self.configured:
+            f |= d.FLAG_CONFIGURED
+        self.flags = f
         errors = self._protections(now_ms, st, ev, cap, imax)
         events = self._edges(errors, ev)
         # Event Actions (conditions see the previous tick's status: one decision per tick, in order)
@@ -686,14 +705,7 @@ class ChargePoint:
         buf[27] = self.outputs.packed_modes()
         buf[28] = self.ai_mv[0] if self.n_ai > 0 else 0
         buf[29] = self.ai_mv[1] if self.n_ai > 1 else 0
-        f = self.flags
-        if self.enforced_unlock:
-            f |= d.FLAG_ENFORCED_UNLOCK
-        if self.backend_online:
-            f |= d.FLAG_BACKEND_ONLINE
-        if self.configured:
-            f |= d.FLAG_CONFIGURED
-        buf[30] = f
+        buf[30] = self.flags
         buf[31] = self.config_version
         buf[32] = self.config_checksum
 

@@ -177,3 +177,28 @@ def test_later_rules_overwrite_earlier_ones_and_bus_outputs(micropython, mpy_pro
     assert 300 <= share <= 700  # pulsating: the low share ramps 0..100..0 % over 2 s
     reply = sim.request("point", name="output", value=[5, "high", 0])
     assert not reply["ok"]
+
+
+def test_teach_and_rfid_events_and_conditions(micropython, mpy_procs, tmp_path):
+    rules = [
+        ea("teach_in_ok", "do_high", timer_ms=1000, action_output=1),
+        ea("teach_in_failed", "do_flash_low", timer_ms=1000, action_output=2, action_value=50),
+        ea("always", "do_high", "last_rfid_invalid", action_output=3),
+        ea("always", "do_high", "backend_online_available", action_output=4),
+    ]
+    sim = SimPoint(micropython, mpy_procs, tmp_path, dict(FULL, outputs=LOW_OUTPUTS, event_actions=rules))
+    sim.command("teach", "in_ok")
+    sim.command("rfid", ["1234", False])
+    sim.command("backend", True)
+    sim.step(20)
+    s = sim.state()
+    assert [out_mode(s, n) for n in (1, 2, 3, 4)] == ["high", "low", "high", "high"]
+    sim.command("teach", "in_failed")
+    sim.command("rfid", ["1234", True])
+    sim.command("backend", False)
+    sim.step(20)
+    s = sim.state()
+    assert [out_mode(s, n) for n in (2, 3, 4)] == ["flash_low", "low", "low"]
+    sim.step(1000)
+    assert [out_mode(sim.state(), n) for n in (1, 2)] == ["low", "low"]
+    assert not sim.request("point", name="teach", value="sideways")["ok"]

@@ -196,3 +196,60 @@ def test_bad_configuration_is_refused_and_the_last_good_one_kept(sim):
     assert not reply["ok"] and "setpoint_ma" in reply["error"]
     reply = sim.request("point", name="warp", value=1)
     assert not reply["ok"] and "unknown command" in reply["error"]
+
+
+def test_full_battery_pauses_the_vehicle(sim):
+    sim.q("ev", battery_wh=50000, soc_wh=49990, reaction_ms=0)
+    sim.charging_session()
+    # 3 x 32 A x 230 V = 22 kW: 10 Wh take ~1.6 s, then the vehicle opens S2
+    sim.until(lambda s: status(s) == "SuspendedEV", 3000, "vehicle full")
+    s = sim.state()
+    assert s["contactor"] == 0 and iec(s) == "B2" and s["session_wh"] >= 9
+    assert sim.plant()["soc_wh"] >= 50000
+
+
+def test_rfid_release_waits_for_a_vehicle_then_times_out(micropython, mpy_procs, tmp_path):
+    sim = SimPoint(micropython, mpy_procs, tmp_path, dict(FULL, release_mode="whitelist", rfid_timeout_s=5))
+    sim.q("rfid", tag="04A1B2C3")
+    assert ["rfid_read", "04A1B2C3"] in sim.events()  # the head checks the whitelist ...
+    sim.command("rfid", ["04A1B2C3", True])  # ... and answers
+    sim.step(20)
+    s = sim.state()
+    assert s["release"] == 1 and s["flags"] & d.FLAG_AUTH_ONGOING
+    took = sim.until(lambda s: s["release"] == 0, 6000, "RFID release discarded")
+    assert 4900 <= took <= 5000
+    sim.command("rfid", ["04A1B2C3", True])
+    sim.charging_session()  # a vehicle in time: the release holds
+
+
+def test_real_time_mode_charges_on_the_wall_clock(micropython, mpy_procs, tmp_path):
+    import json
+    import shutil
+    import socket
+    import time
+
+    from simpoint import MAIN, ROOT
+
+    flash = tmp_path / "rt"
+    flash.mkdir()
+    shutil.copyfile(ROOT / "boards" / "sim" / "board.json", flash / "board.json")
+    proc = micropython.spawn([str(MAIN), "--sim-control", "0"], cwd=flash)
+    mpy_procs.append(proc)
+    port = int(proc.stdout.readline().split(b":")[1])
+    assert int((flash / "simcontrol.port").read_text()) == port
+
+    def q(cmd, **kw):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall((json.dumps(dict(kw, cmd=cmd)) + "\n").encode())
+            return json.loads(s.makefile().readline())
+
+    assert q("configure", config=FULL)["ok"]
+    assert not q("step", ms=10)["ok"]  # stepping is for simulated time only
+    q("plug", cable_a=32)
+    q("charge")
+    t0 = time.monotonic()
+    while q("state")["point"]["contactor"] != 1:
+        assert time.monotonic() - t0 < 5, q("state")
+        time.sleep(0.05)
+    state = q("state")
+    assert state["point"]["status_name"] == "Charging" and state["now_ms"] > 500
