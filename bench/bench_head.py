@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -59,6 +60,21 @@ def rss_tree_kb(pid: int) -> int:
         except (OSError, StopIteration):
             continue
     return total
+
+
+def cpu_tree_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by pid and its descendants."""
+    ticks, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            fields = Path("/proc/%d/stat" % p).read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+            for task in Path("/proc/%d/task" % p).iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, IndexError):
+            continue
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def make_boards(n: int) -> list[tuple[str, SimBoard]]:
@@ -156,7 +172,7 @@ def drive(n: int, seconds: float, rt: dict[str, Any], head_pid: int) -> dict[str
     start = time.monotonic()
     warm = start + min(3.0, seconds / 3)
     stats0: dict[str, Any] | None = None
-    t0 = 0.0
+    t0 = cpu0 = 0.0
     ages: list[float] = []
     lat: list[float] = []  # REST read latency while the park runs (is the head responsive?)
     rss_max = 0
@@ -178,6 +194,7 @@ def drive(n: int, seconds: float, rt: dict[str, Any], head_pid: int) -> dict[str
         if now >= warm:
             if stats0 is None:
                 stats0, t0 = head_stats(rt["rest_port"]), now
+                cpu0 = cpu_tree_s(head_pid)
             ages += watcher.ages(time.time(), uids)
             q0 = time.perf_counter()
             rest_get(
@@ -187,6 +204,7 @@ def drive(n: int, seconds: float, rt: dict[str, Any], head_pid: int) -> dict[str
             rss_max = max(rss_max, rss_tree_kb(head_pid))
         time.sleep(0.02)
     stats1, t1 = head_stats(rt["rest_port"]), time.monotonic()
+    cpu1 = cpu_tree_s(head_pid)
     agent.loop_stop()
     watcher.close()
     assert stats0 is not None
@@ -201,6 +219,7 @@ def drive(n: int, seconds: float, rt: dict[str, Any], head_pid: int) -> dict[str
         "hub_updates_per_s": round((stats1["samples"] - stats0["samples"]) / dt, 1),
         "mqtt_publish_per_s": round((stats1["published"] - stats0["published"]) / dt, 1),
         "head_rss_mb": round(rss_max / 1024, 1),
+        "head_cpu_percent": round(100 * (cpu1 - cpu0) / dt, 1),  # of one core
         "fresh_max_s": round(ages[-1], 3),
         "fresh_p99_s": round(ages[int(len(ages) * 0.99)], 3),
         "rest_p99_ms": round(1000 * lat[int(len(lat) * 0.99)], 1),
@@ -232,9 +251,9 @@ def main() -> int:
         },
     }
     for name, case in (("12 points (1 station)", base), ("250 points (21 stations)", full)):
-        print("%-26s hub %7.1f updates/s  MQTT %7.1f msg/s  head RSS %6.1f MB  fresh max %.3f s (p99 %.3f s)  REST p99 %.1f ms"
+        print("%-26s hub %7.1f updates/s  MQTT %7.1f msg/s  head RSS %6.1f MB  CPU %5.1f%%  fresh max %.3f s (p99 %.3f s)  REST p99 %.1f ms"
               % (name, case["hub_updates_per_s"], case["mqtt_publish_per_s"], case["head_rss_mb"],
-                 case["fresh_max_s"], case["fresh_p99_s"], case["rest_p99_ms"]))  # fmt: skip
+                 case["head_cpu_percent"], case["fresh_max_s"], case["fresh_p99_s"], case["rest_p99_ms"]))  # fmt: skip
     print(
         "ratios vs one station: updates per point x%.2f, RSS x%.2f"
         % (result["ratios"]["updates_per_point"], result["ratios"]["rss"])
