@@ -6,6 +6,9 @@ board has (Pt1000 derating, RCM, contactor monitoring, overcurrent, out-of-balan
 Actions driving outputs; "baseline" = the same session with every optional protection off, measured in
 the same run (ratio full/baseline = the cost of the protections). Target: full-set p99 <= 10 ms on the
 micropython binary, which is also the tick period (board "tick_ms").
+The timed part is `ChargePoint.tick` with the simulated HAL under it; the core classifies a full
+1000-sample CP window every tick. The simulated HAL rebuilds that window only when the circuit changes
+(on silicon the ADC/DMA delivers it without CPU time), and the plant model moves outside the timing.
 """
 
 from __future__ import annotations

@@ -179,3 +179,14 @@ def test_meter_silence_is_reported(sim):
     sim.fault("meter_comm", True)
     sim.step(20)
     assert sim.state()["error_bits"] & d.ERR_METER_COMM
+
+
+def test_evze_ready_derates_in_stages_instead_of_stopping(micropython, mpy_procs, tmp_path):
+    sim = SimPoint(micropython, mpy_procs, tmp_path, dict(FULL, overcurrent="evze"))
+    sim.q("ev", reaction_ms=0)
+    sim.charging_session()
+    sim.q("set", overdraw_pct=125)
+    sim.fault("overcurrent", True)
+    sim.until(lambda s: s["set_current_ma"] == 24000, 20000, "stage 2: 75 % of 32 A")
+    s = sim.state()
+    assert s["contactor"] == 1 and not s["error_bits"] and status(s) == "Charging"
