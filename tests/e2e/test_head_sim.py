@@ -13,7 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import paho.mqtt.client as paho
 import pytest
+from chargepark import topics
+from paho.mqtt.enums import CallbackAPIVersion
 
 CHARGEPARK = [sys.executable, "-c", "import sys; from chargepark.cli import main; sys.exit(main())"]
 
@@ -98,6 +101,32 @@ def test_run_sim_3_charges_restarts_a_killed_service_and_stops_cleanly(tmp_path:
         )
         assert after["pid"] != before["pid"]
         until("REST back after the restart", charging, 30)
+
+        # Point commands over MQTT reach the module through the controller agent; refusals come back.
+        results: list[dict[str, Any]] = []
+        client = paho.Client(CallbackAPIVersion.VERSION2, client_id="e2e-commands")
+        client.on_message = lambda c, u, m: results.append(json.loads(m.payload))
+        client.connect("127.0.0.1", rt["mqtt_port"])
+        client.subscribe(topics.fill(topics.AGENT_COMMAND_RESULT, uid="CPSIM0001"))
+        client.loop_start()
+        time.sleep(0.3)
+        command = topics.fill(topics.AGENT_COMMAND, uid="CPSIM0001")
+        client.publish(command, json.dumps({"id": "a", "name": "available", "value": False}))
+        client.publish(command, json.dumps({"id": "b", "name": "no_such_command", "value": 1}))
+        until("command results", lambda: len(results) == 2)
+        client.loop_stop()
+        client.disconnect()
+        assert results[0] == {"id": "a", "ok": True}
+        assert results[1]["id"] == "b" and results[1]["ok"] is False and results[1]["error"]
+        until(
+            "point 1 unavailable",
+            lambda: (
+                get(rt["rest_port"], "/api/v1.0/charging-controllers/CPSIM0001/data?param_list=status")[
+                    "status"
+                ]
+                == "Unavailable"
+            ),
+        )
 
         # A vehicle leaves: the session is stored with its energy.
         assert cli("sim", "--data", str(data), "--point", "2", "unplug").returncode == 0
