@@ -37,19 +37,9 @@ EVENT_ACTIONS = [
     {"event": "always", "condition": "di_high", "condition_input": 2, "action": "reduce_current",
      "action_value": 16, "timer_ms": 10},
 ]  # fmt: skip
-FULL = {
-    "release_mode": "permanent",
-    "min_current_a": 6,
-    "max_current_a": 32,
-    "meter_type": "eem350",
-    "overcurrent": "shutdown",
-    "out_of_balance": True,
-    "rcm_enabled": True,
-    "temp_sensor": "pt1000",
-    "contactor_monitoring": "no",
-    "contactor_input": 3,
-    "event_actions": EVENT_ACTIONS,
-}
+FULL = dict(
+    json.loads((ROOT / "boards" / "sim" / "config-full.json").read_text()), event_actions=EVENT_ACTIONS
+)
 BASELINE = {
     "release_mode": "permanent",
     "min_current_a": 6,

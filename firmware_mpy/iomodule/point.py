@@ -123,6 +123,7 @@ class ChargePoint:
         self._session_start_wh = 0
         self._connected_at = -1
         self._rcm_step = 0  # 0: self-test due, 1: testing, 2: passed for this session
+        self._prev_ev_release = False
         self._charging_ms = 0
         self._last_tick = 0
         self._prev_plugged = False
@@ -374,7 +375,8 @@ class ChargePoint:
                 )
         # contactor monitoring (the aux contact on the configured digital input)
         aux = (self.di_bits >> (self.contactor_input - 1)) & 1
-        self._ct_drive = self.ct.update(now_ms, 1 if self.contactor_cmd else 0, aux)
+        # The core keeps the coil open for ever once it latched a fault (weld lock-out until reset).
+        self.ct.update(now_ms, 1 if self.contactor_cmd else 0, aux)
         if self.ct.fault != core.CT_OK:
             errors |= d.ERR_CONTACTOR
         # DC residual current
@@ -412,7 +414,6 @@ class ChargePoint:
         if self.oc.state == core.OC_ERROR:
             self._latched |= d.ERR_OVERCURRENT
             errors |= d.ERR_OVERCURRENT
-        self._imax = imax
         return errors
 
     def _edges(self, errors, ev):
@@ -456,8 +457,6 @@ class ChargePoint:
         self.flags = (
             (self.flags | d.FLAG_AUTH_ONGOING) if self._rfid_at >= 0 else (self.flags & ~d.FLAG_AUTH_ONGOING)
         )
-
-    _prev_ev_release = False
 
     def _target(self, now_ms, eff, imax):
         """The set current: min of every limit; the overcurrent core may stop it."""
@@ -573,7 +572,7 @@ class ChargePoint:
             self._pwm_stop_at = -1
         if close != self.contactor_cmd:
             self.contactor_cmd = close
-        drive = close and self._ct_drive_ok()
+        drive = close and self.ct.fault == core.CT_OK
         hal.contactor_set(drive)
         if drive and not self._charged:
             self._charged = True
@@ -593,10 +592,6 @@ class ChargePoint:
             self._end_session(now_ms)
         elif self._connected_at < 0:
             self._connected_at = now_ms
-
-    def _ct_drive_ok(self):
-        # the core keeps the coil open once a fault is latched (weld lock-out)
-        return self.ct.fault == core.CT_OK
 
     def _end_session(self, now_ms):
         if self._session_open:

@@ -14,19 +14,8 @@ ROOT = Path(__file__).resolve().parents[2]
 MAIN = ROOT / "firmware_mpy" / "main.py"
 TICK_MS = 10
 
-# A configuration with every protection the sim board can exercise.
-FULL = {
-    "release_mode": "permanent",
-    "min_current_a": 6,
-    "max_current_a": 32,
-    "meter_type": "eem350",
-    "overcurrent": "shutdown",
-    "out_of_balance": True,
-    "rcm_enabled": True,
-    "temp_sensor": "pt1000",
-    "contactor_monitoring": "no",
-    "contactor_input": 3,
-}
+# Every protection the simulated board can exercise (module fields; shared with bench/bench_tick.py).
+FULL = json.loads((ROOT / "boards" / "sim" / "config-full.json").read_text())
 
 
 class SimPoint:
