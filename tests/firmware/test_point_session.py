@@ -2,6 +2,8 @@
 statuses and the IEC 61851-1 timing table (B->C close <= 3 s, C->B / unplug open <= 100 ms, unlock <= 5 s,
 PWM stop in C -> open after <= 6 s, one duty raise per 5 s)."""
 
+import json
+
 import chargedefs as d
 import pytest
 from simpoint import FULL, SimPoint, iec, status
@@ -253,3 +255,13 @@ def test_real_time_mode_charges_on_the_wall_clock(micropython, mpy_procs, tmp_pa
         time.sleep(0.05)
     state = q("state")
     assert state["point"]["status_name"] == "Charging" and state["now_ms"] > 500
+
+
+def test_garbage_on_the_sim_control_channel_is_answered_never_fatal(sim):
+    for line in ("not json", "[1, 2]", '{"cmd": "warp"}', '{"cmd": "plug", "cable_a": 7}', '{"cmd": "fault"}',
+                 '{"cmd": "fault", "name": "gremlin"}', '{"cmd": "step", "ms": -5}', '{"cmd": "set", "di": [1,1,1,1,1]}'):  # fmt: skip
+        sim.file.write(line + "\n")
+        sim.file.flush()
+        reply = json.loads(sim.file.readline())
+        assert reply["ok"] is False and reply["error"], (line, reply)
+    sim.charging_session()  # still running and charging
