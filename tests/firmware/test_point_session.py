@@ -225,7 +225,6 @@ def test_rfid_release_waits_for_a_vehicle_then_times_out(micropython, mpy_procs,
 
 
 def test_real_time_mode_charges_on_the_wall_clock(micropython, mpy_procs, tmp_path):
-    import json
     import shutil
     import socket
     import time
