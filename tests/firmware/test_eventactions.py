@@ -202,3 +202,24 @@ def test_teach_and_rfid_events_and_conditions(micropython, mpy_procs, tmp_path):
     sim.step(1000)
     assert [out_mode(sim.state(), n) for n in (1, 2)] == ["low", "low"]
     assert not sim.request("point", name="teach", value="sideways")["ok"]
+
+
+def test_lock_actions_and_analog_condition_through_the_board(micropython, mpy_procs, tmp_path):
+    rules = [
+        ea("di_rising", "lock", timer_ms=0, event_input=1),
+        ea("di_falling", "unlock", timer_ms=0, event_input=1),
+        ea("always", "do_high", "ai_over", condition_input=2, condition_value=7500, action_output=1),
+    ]
+    cfg = dict(FULL, locking_mode="remote", outputs=LOW_OUTPUTS, event_actions=rules)
+    sim = SimPoint(micropython, mpy_procs, tmp_path, cfg)
+    sim.q("set", di=[1, 0, 0, 0])
+    sim.until(lambda s: s["lock_state"] == d.LOCK_LOCKED, 1000, "locked by an Event Action")
+    sim.q("set", di=[0, 0, 0, 0])
+    sim.until(lambda s: s["lock_state"] == d.LOCK_UNLOCKED, 1000, "unlocked by an Event Action")
+    sim.q("set", ai_mv=[0, 8000])
+    sim.step(20)
+    s = sim.state()
+    assert abs(s["ai2_mv"] - 8000) <= 10 and out_mode(s, 1) == "high"  # 8 V through the divider and ADC
+    sim.q("set", ai_mv=[0, 7000])
+    sim.step(20)
+    assert out_mode(sim.state(), 1) == "low"
