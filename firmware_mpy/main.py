@@ -34,8 +34,9 @@ _OPTIONS = ("--board", "--sim-control", "--time", "--tick-ms", "--bus")
 
 def options(argv):
     opts = {}
+    getenv = getattr(os, "getenv", None)  # MCU ports have no environment
     for name in _OPTIONS:
-        env = os.getenv("CHARGEPARK_" + name[2:].upper().replace("-", "_"))
+        env = getenv("CHARGEPARK_" + name[2:].upper().replace("-", "_")) if getenv else None
         if env:
             opts[name] = env
     i = 0
