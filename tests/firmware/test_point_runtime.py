@@ -66,3 +66,42 @@ def test_checksum_agrees_between_interpreters(micropython):
     import schema
 
     assert int(out) == pointconfig.checksum(schema.validate(pointconfig.MODULE_FIELDS, cfg))
+
+
+def test_the_sim_image_itself_charges(micropython, tmp_path):
+    """The compiled firmware of out/images/sim (mpy-cross x64), not the source tree, runs a session."""
+    import os
+    import shutil
+    import socket
+    import subprocess
+
+    image = ROOT / "out" / "images" / "sim"
+    flash = tmp_path / "flash"
+    shutil.copytree(image, flash, ignore=shutil.ignore_patterns("firmware.img", "manifest.json"))
+    assert (flash / "iomodule" / "point.mpy").exists() and not (flash / "iomodule" / "point.py").exists()
+    env = dict(os.environ, MICROPYPATH=str(flash))
+    proc = subprocess.Popen(
+        [micropython.binary, "main.py", "--sim-control", "0", "--time", "sim"],
+        cwd=flash, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        line = proc.stdout.readline().decode()
+        assert line.startswith("SIMCONTROL"), proc.stderr.read()
+        with socket.create_connection(("127.0.0.1", int(line.rsplit(":", 1)[1])), timeout=10) as s:
+            f = s.makefile("rw")
+
+            def q(cmd, **kw):
+                f.write(json.dumps(dict(kw, cmd=cmd)) + "\n")
+                f.flush()
+                reply = json.loads(f.readline())
+                assert reply["ok"], reply
+                return reply
+
+            q("configure", config=FULL)
+            q("plug", cable_a=32)
+            q("charge")
+            q("step", ms=3000)
+            assert q("state")["point"]["status_name"] == "Charging"
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
