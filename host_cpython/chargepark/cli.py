@@ -19,7 +19,7 @@ def _data(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from chargepark.headrun import RunOptions, run_head
+    from chargepark.headrun import HeadError, RunOptions, run_head
 
     opts = RunOptions(
         data=args.data,
@@ -31,7 +31,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         only=set(args.services.split(",")) if args.services else None,
         table=sys.stdout.isatty() and not args.no_table,
     )
-    return asyncio.run(run_head(opts))
+    try:
+        return asyncio.run(run_head(opts))
+    except (HeadError, RuntimeError) as e:  # RuntimeError: the broker or the simulated park did not start
+        print("chargepark: %s" % e, file=sys.stderr)
+        return 1
 
 
 def cmd_service(args: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chargepark import control, topics
-from chargepark.broker import start_broker
+from chargepark.broker import port_open, start_broker
 from chargepark.livetable import LiveTable
 from chargepark.mqtt import MqttLink
 from chargepark.procs import stop_child
@@ -37,6 +37,10 @@ class RunOptions:
     traffic: bool = True  # EVs come and go at simulated points
 
 
+class HeadError(Exception):
+    """The head cannot start (the reason is for the user)."""
+
+
 def _port(p: int) -> int:
     return p if p else free_port()
 
@@ -48,12 +52,27 @@ async def run_head(opts: RunOptions, stop: asyncio.Event | None = None) -> int:
         loop.add_signal_handler(sig, stop.set)
     data = opts.data.resolve()
     runtime = Runtime(data_dir=str(data), rest_port=_port(opts.rest_port), web_port=_port(opts.web_port))
+    if runtime.path.exists() and port_open(
+        "127.0.0.1", Runtime(**json.loads(runtime.path.read_text())).control_port
+    ):
+        raise HeadError("a head already runs with %s (stop it first, or use another --data)" % data)
     broker_proc = None
     if opts.broker:
         host, _, port = opts.broker.rpartition(":")
         runtime.mqtt_host, runtime.mqtt_port = host or "127.0.0.1", int(port)
     else:
         runtime.mqtt_port = _port(opts.mqtt_port)
+    taken = [
+        "%s %d" % (what, port)
+        for what, port, ours in (("MQTT", runtime.mqtt_port, not opts.broker), ("REST", runtime.rest_port, True),
+                                 ("WBM", runtime.web_port, True))
+        if ours and port_open("127.0.0.1", port)
+    ]  # fmt: skip
+    if taken:
+        raise HeadError(
+            "port(s) in use: %s. A system mosquitto? Use it with --broker 127.0.0.1:1883, or pick other ports"
+            " (--mqtt-port/--rest-port/--web-port, 0 = any free one)" % ", ".join(taken)
+        )
         broker_proc = await start_broker(
             runtime.run_dir, runtime.mqtt_host, runtime.mqtt_port, data / "logs" / "mosquitto.log"
         )

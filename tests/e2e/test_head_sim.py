@@ -181,6 +181,8 @@ def test_kill_9_of_the_supervisor_leaves_no_orphan(tmp_path: Path) -> None:
             return all(s["state"] in ("running", "not installed") for s in reply["services"])
 
         until("services running", all_running)
+        again = cli("run", "--data", str(data), "--mqtt-port", "0", "--rest-port", "0", "--web-port", "0")
+        assert again.returncode == 1 and "already runs" in again.stderr
         children = descendants(head.pid)
         assert len(children) >= 6  # mosquitto, 4 services, 1 micropython module
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -35,3 +36,17 @@ def test_installed_entry_point_prints_the_version() -> None:
     exe = Path(sys.executable).with_name("chargepark")
     done = subprocess.run([str(exe), "version"], capture_output=True, text=True, check=True)
     assert done.stdout.startswith("chargepark ")
+
+
+def test_run_refuses_a_port_in_use_with_a_clear_error(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code = main(
+            ["run", "--data", str(tmp_path), "--mqtt-port", str(port), "--rest-port", "0", "--web-port", "0"]
+        )
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "port(s) in use: MQTT %d" % port in err and "--broker" in err
+    assert not (tmp_path / "run" / "runtime.json").exists()
