@@ -124,6 +124,7 @@ class ChargePoint:
         self._connected_at = -1
         self._rcm_step = 0  # 0: self-test due, 1: testing, 2: passed for this session
         self._prev_ev_release = False
+        self._forced_f = False
         self._charging_ms = 0
         self._last_tick = 0
         self._prev_plugged = False
@@ -307,9 +308,11 @@ class ChargePoint:
             ev = letter > 0
         else:
             ev = self._prev_ev  # F on our side, E or no window yet hide the vehicle: keep what we knew
-        self.ev_connected = ev
         self._pp_ohm = self.analog.pp_ohm(hal.pp_raw())
         cap = core.pp_capacity(self._pp_ohm)
+        if self.socket and cap == core.PP_NONE and self._forced_f:
+            ev = False  # disabled/unavailable hides the CP for long: no cable in the socket = no vehicle
+        self.ev_connected = ev
         self.plugged = cap != core.PP_NONE if self.socket else ev
         self.cable_ma = cap if (self.socket and cap > 0) else 0
         self._meter_ok = self.metered and hal.meter_read(self.meter)
@@ -532,11 +535,8 @@ class ChargePoint:
             ):
                 self.signalled_ma = want_ma
                 self._duty_changed_at = now_ms
-        if (
-            (fault and now_ms - self._f_until < 0)
-            or not self.enabled
-            or (not self.available_now and self.configured)
-        ):
+        self._forced_f = not self.enabled or (not self.available_now and self.configured)
+        if (fault and now_ms - self._f_until < 0) or self._forced_f:
             duty = core.DUTY_F
         elif self.signalled_ma:
             duty = core.duty_from_current(self.signalled_ma)
@@ -626,16 +626,12 @@ class ChargePoint:
         elif req == UNLOCK_DO:
             if not self.contactor_cmd:
                 lock.unlock(now_ms, hal)
-        elif self.cfg["locking_mode"] == "connected":
-            if (
-                ev
-                and self.plugged
-                and lock.state != d.LOCK_LOCKED
-                and lock.state != d.LOCK_ERROR
-                and not lock.busy()
-            ):
+        elif self.cfg["locking_mode"] == "connected" and not lock.busy() and lock.state != d.LOCK_ERROR:
+            # Disabled / unavailable: the session is aborted, the driver must be able to take the cable.
+            want_locked = ev and self.plugged and not self._forced_f
+            if want_locked and lock.state != d.LOCK_LOCKED:
                 lock.lock(now_ms, hal)
-            elif not ev and lock.state != d.LOCK_UNLOCKED and lock.state != d.LOCK_ERROR and not lock.busy():
+            elif not want_locked and lock.state != d.LOCK_UNLOCKED:
                 lock.unlock(now_ms, hal)
         if lock.state == d.LOCK_ERROR and not ev and not self.plugged and lock.error == d.ERR_LOCK:
             lock.error = 0  # a failed lock with nothing plugged in: retry on the next plug-in

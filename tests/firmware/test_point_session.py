@@ -264,3 +264,17 @@ def test_garbage_on_the_sim_control_channel_is_answered_never_fatal(sim):
         reply = json.loads(sim.file.readline())
         assert reply["ok"] is False and reply["error"], (line, reply)
     sim.charging_session()  # still running and charging
+
+
+def test_disabled_point_releases_the_socket_and_sees_the_cable_leave(sim):
+    sim.charging_session()
+    sim.command("enable", False)
+    sim.until(lambda s: s["lock_state"] == d.LOCK_UNLOCKED, 7000, "unlocked while disabled")
+    sim.q("unplug")
+    sim.step(50)
+    kinds = [e[0] for e in sim.events()]
+    assert "session_stop" in kinds
+    sim.command("enable", True)
+    sim.step(50)
+    s = sim.state()
+    assert status(s) == "Available" and iec(s) == "A1"
