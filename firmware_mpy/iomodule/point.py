@@ -78,7 +78,8 @@ class ChargePoint:
         self.ai = AnalogInputs(self.n_ai, self.analog)
         self.ea = EventActions(self.n_out)
         self.rcm = core.Rcm()
-        self.checks = pointconfig.checks_for((self.n_in, self.n_out, self.n_ai))
+        # MicroPython has no starred tuple display: concatenate.
+        self.checks = pointconfig.checks_for((self.n_in, self.n_out, self.n_ai)) + (self._actuator_fitted,)  # noqa: RUF005
         self.cfg = None
         self.configured = False
         self.config_version = 0
@@ -153,6 +154,13 @@ class ChargePoint:
         self._apply(clean)
         self.configured = True
         self.config_version += 1
+
+    def _actuator_fitted(self, c):
+        """A board check: the socket type names an actuator this board has a drive profile for."""
+        if c["connection_type"] == "socket" and self.features.get("lock", False):
+            if c["socket_type"] not in self.board.get("lock_profiles", {}):
+                return ("socket_type", "this board has no drive profile for %s" % c["socket_type"])
+        return None
 
     def _apply(self, c):
         # Build every new object first: a constructor that refuses leaves the old configuration intact.

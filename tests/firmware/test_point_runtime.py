@@ -105,3 +105,21 @@ def test_the_sim_image_itself_charges(micropython, tmp_path):
     finally:
         proc.kill()
         proc.wait(timeout=10)
+
+
+def test_a_socket_type_without_a_board_profile_is_refused():
+    import schema
+    from iomodule.point import ChargePoint
+    from simboard.hal import SimHal
+    from simboard.plant import Plant
+
+    board = json.loads(BOARD.read_text())
+    del board["lock_profiles"]["hella3"]
+    point = ChargePoint(board, SimHal(board, Plant()))
+    point.configure(dict(FULL, socket_type="kuester4"))
+    try:
+        point.configure(dict(FULL, socket_type="hella3"))
+        raise AssertionError("refused expected")
+    except schema.Invalid as e:
+        assert "drive profile" in e.errors["socket_type"]
+    assert point.cfg["socket_type"] == "kuester4" and point.config_version == 1
