@@ -98,6 +98,8 @@ def main(argv):
         sim = None
         point = ChargePoint(board, MachineHal(board))
         step = point.tick
+    if sim_time and control is None:
+        raise SystemExit("--time sim needs the simulated board and --sim-control (the clock moves by `step`)")
     link = _link(point, board, opts)
     if sim is not None:
         sim.has_bus = link is not None
