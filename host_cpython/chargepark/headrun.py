@@ -73,6 +73,8 @@ async def run_head(opts: RunOptions, stop: asyncio.Event | None = None) -> int:
             "port(s) in use: %s. A system mosquitto? Use it with --broker 127.0.0.1:1883, or pick other ports"
             " (--mqtt-port/--rest-port/--web-port, 0 = any free one)" % ", ".join(taken)
         )
+    data.mkdir(parents=True, exist_ok=True)
+    if not opts.broker:
         broker_proc = await start_broker(
             runtime.run_dir, runtime.mqtt_host, runtime.mqtt_port, data / "logs" / "mosquitto.log"
         )
