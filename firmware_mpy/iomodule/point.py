@@ -229,6 +229,7 @@ class ChargePoint:
             self._latched = 0
             self.ct.reset()
             self.rcm.reset()
+            self._rcm_step = 0  # test again before charging
             self.oc.reset()
             self.cp.reset()
             if self.lock is not None:
@@ -602,22 +603,22 @@ class ChargePoint:
             self._connected_at = now_ms
 
     def _end_session(self, now_ms):
-        if self._session_open:
-            wh = (self.meter[7] - self._session_start_wh) if self._meter_ok else 0
-            self._push(d.EV_SESSION_STOP, wh)
-            self._session_open = False
+        """Called every tick without a vehicle; the session work happens once, when it leaves."""
+        if self._connected_at >= 0 or self._session_open:
+            self.oc.reset()  # a first overcurrent trip does not count against the next vehicle
+            if self._session_open:
+                wh = (self.meter[7] - self._session_start_wh) if self._meter_ok else 0
+                self._push(d.EV_SESSION_STOP, wh)
+                self._session_open = False
+            mode = self.cfg["release_mode"]
+            if (mode == "dashboard" or mode == "whitelist" or mode == "ocpp") and self._rfid_at < 0:
+                self.release_cmd = False  # these releases are per session
         self._charged = False
         self._charging_ms = 0
         self._connected_at = -1
         if self._latched & _LATCH_UNTIL_A:
             self._latched &= ~_LATCH_UNTIL_A
             self.oc.reset()
-        if (
-            not self.permanent
-            and self.cfg["release_mode"] in ("dashboard", "whitelist", "ocpp")
-            and self._rfid_at < 0
-        ):
-            self.release_cmd = False
 
     def _lock_tick(self, now_ms, ev, req):
         lock = self.lock

@@ -190,3 +190,26 @@ def test_evze_ready_derates_in_stages_instead_of_stopping(micropython, mpy_procs
     sim.until(lambda s: s["set_current_ma"] == 24000, 20000, "stage 2: 75 % of 32 A")
     s = sim.state()
     assert s["contactor"] == 1 and not s["error_bits"] and status(s) == "Charging"
+
+
+def test_a_first_overcurrent_trip_does_not_follow_the_next_vehicle(sim):
+    sim.q("ev", reaction_ms=0)
+    sim.q("set", overdraw_pct=125)
+    sim.fault("overcurrent", True)
+    sim.charging_session()
+    sim.until(lambda s: s["flags"] & d.FLAG_OVERCURRENT_WAIT, 20000, "first trip")
+    sim.q("unplug")
+    sim.step(200)
+    sim.charging_session()
+    sim.until(lambda s: s["flags"] & d.FLAG_OVERCURRENT_WAIT, 20000, "first trip of the next vehicle")
+    assert not sim.state()["error_bits"] & d.ERR_OVERCURRENT
+
+
+def test_reset_error_runs_the_rcm_self_test_again(sim):
+    sim.fault("rcm_sensor", True)
+    sim.q("plug", cable_a=32)
+    sim.q("charge")
+    sim.until(lambda s: s["error_bits"] & d.ERR_RCM_SENSOR, 2000, "self-test failed")
+    sim.fault("rcm_sensor", False)
+    sim.command("reset_error")
+    sim.until(lambda s: s["contactor"] == 1, 3000, "charging after a passed self-test")
