@@ -77,6 +77,7 @@ class Supervisor:
             elif self.only is not None and run.spec.name not in self.only:
                 run.state = "disabled"
             else:
+                run.state = "starting"
                 self._tasks.append(asyncio.create_task(self._watch(run), name="watch-" + run.spec.name))
 
     async def _spawn(self, run: ServiceRun) -> asyncio.subprocess.Process:

@@ -16,6 +16,8 @@ from typing import Any
 import paho.mqtt.client as paho
 import pytest
 from chargepark import topics
+from chargepark.broker import mosquitto_binary, render_config
+from chargepark.runtime import free_port
 from paho.mqtt.enums import CallbackAPIVersion
 
 CHARGEPARK = [sys.executable, "-c", "import sys; from chargepark.cli import main; sys.exit(main())"]
@@ -189,3 +191,38 @@ def test_kill_9_of_the_supervisor_leaves_no_orphan(tmp_path: Path) -> None:
         head.kill()
         head.wait()
     until("children gone", lambda: not [p for p in children if alive(p)], 15)
+
+
+def test_run_uses_a_configured_system_broker(tmp_path: Path) -> None:
+    port = free_port()
+    conf = tmp_path / "system-mosquitto.conf"
+    conf.write_text(render_config("127.0.0.1", port))
+    system = subprocess.Popen([mosquitto_binary(), "-c", str(conf)], stderr=subprocess.DEVNULL)
+    data = tmp_path / "data"
+    head = subprocess.Popen(
+        [*CHARGEPARK, "run", "--data", str(data), "--broker", "127.0.0.1:%d" % port, "--services", "system-monitor",
+         "--rest-port", "0", "--web-port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        until("runtime.json", lambda: (data / "run" / "runtime.json").exists())
+        rt = json.loads((data / "run" / "runtime.json").read_text())
+        assert rt["mqtt_port"] == port
+        assert not (data / "run" / "mosquitto.conf").exists()  # no broker of our own
+        seen: list[bytes] = []
+        client = paho.Client(CallbackAPIVersion.VERSION2, client_id="e2e-system-broker")
+        client.on_message = lambda c, u, m: seen.append(m.payload)
+        client.connect("127.0.0.1", port)
+        client.subscribe(topics.SERVICES)
+        client.loop_start()
+        table = lambda: {s["name"]: s["state"] for s in json.loads(seen[-1])} if seen else {}  # noqa: E731
+        until("service table on the system broker", lambda: table().get("system-monitor") == "running")
+        client.loop_stop()
+        client.disconnect()
+        assert table()["jupicore"] == "disabled"
+    finally:
+        head.send_signal(signal.SIGINT)
+        head.communicate(timeout=60)
+        system.terminate()
+        system.wait()
+    assert head.returncode == 0
