@@ -8,6 +8,8 @@ from chargecore import pt1000_mohm
 from iomodule.analog import OPEN_OHM, Analog
 from iomodule.hal import Hal
 
+from simboard.plant import FREQUENCY_MHZ, PHASE_MV
+
 
 class SimHal(Hal):
     def __init__(self, board, plant):
@@ -105,12 +107,12 @@ class SimHal(Hal):
         p = self.plant
         if p.has("meter_comm"):
             return False
-        buf[0] = 230000
-        buf[1] = 230000
-        buf[2] = 230000
+        buf[0] = PHASE_MV
+        buf[1] = PHASE_MV
+        buf[2] = PHASE_MV
         p.phase_currents(buf, 3)
         buf[6] = p.power_mw()
         buf[7] = p.energy_mwh // 1000
         buf[8] = 990 if p.draw_ma else 1000
-        buf[9] = 50000
+        buf[9] = FREQUENCY_MHZ
         return True
