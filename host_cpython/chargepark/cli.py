@@ -30,6 +30,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         broker=args.broker,
         only=set(args.services.split(",")) if args.services else None,
         table=sys.stdout.isatty() and not args.no_table,
+        traffic=not args.no_traffic,
     )
     try:
         return asyncio.run(run_head(opts))
@@ -150,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     _data(run)
     run.add_argument(
         "--sim", type=int, default=0, metavar="N", help="add N simulated IO modules with EV traffic"
+    )
+    run.add_argument(
+        "--no-traffic", action="store_true", help="no EV traffic: drive the points with `chargepark sim`"
     )
     run.add_argument("--mqtt-port", type=int, default=1883, help="local broker port (0 = any free port)")
     run.add_argument("--rest-port", type=int, default=5555, help="JupiCore REST port (0 = any free port)")

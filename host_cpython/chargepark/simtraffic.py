@@ -53,6 +53,8 @@ class Traffic:
                   soc_wh=rng.randint(5000, 30000))  # fmt: skip
         await sim("plug", cable_a=32)
         self.arrivals += 1
+        if rng.random() < 0.5:  # the driver shows a card (its tag goes into the session record)
+            await sim("rfid", tag="%08X" % rng.getrandbits(32))
         await asyncio.sleep(rng.uniform(0.5, 2.0))
         await sim("charge")
         stay = rng.uniform(*self.stay_s)
