@@ -132,6 +132,8 @@ def test_run_sim_3_charges_restarts_a_killed_service_and_stops_cleanly(tmp_path:
 
         # A vehicle leaves: the session is stored with its energy.
         assert cli("sim", "--data", str(data), "--point", "2", "unplug").returncode == 0
+        refused = cli("sim", "--data", str(data), "--point", "2", "fault", "no_such_fault", "on")
+        assert refused.returncode == 1 and "unknown fault" in refused.stdout
         sessions = until(
             "session of point 2 ended",
             lambda: [s for s in get(rt["rest_port"], "/api/v1.0/sessions?uid=CPSIM0002") if s["ended"]],
