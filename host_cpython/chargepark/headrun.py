@@ -93,21 +93,21 @@ async def run_head(opts: RunOptions, stop: asyncio.Event | None = None) -> int:
         runtime.save()
         await link.connect()
         await supervisor.start()
-        print("chargepark: head running, data in %s" % data, flush=True)
-        print("  WBM          http://%s:%d/" % (runtime.listen_host, runtime.web_port), flush=True)
-        print(
+        banner = [
+            "chargepark: head running, data in %s" % data,
+            "  WBM          http://%s:%d/" % (runtime.listen_host, runtime.web_port),
             "  JupiCore     http://%s:%d/api/v1.0/charging-controllers"
             % (runtime.listen_host, runtime.rest_port),
-            flush=True,
-        )
-        print("  MQTT broker  %s:%d" % (runtime.mqtt_host, runtime.mqtt_port), flush=True)
+            "  MQTT broker  %s:%d" % (runtime.mqtt_host, runtime.mqtt_port),
+        ]
         if park is not None:
-            print(
-                "  simulated    %d IO modules, sim-control endpoints in %s" % (opts.sim, park.endpoints_path),
-                flush=True,
+            banner.append(
+                "  simulated    %d IO modules, sim-control endpoints in %s" % (opts.sim, park.endpoints_path)
             )
             park.start_traffic()
+        print("\n".join(banner), flush=True)
         if table is not None:
+            table.banner = banner  # the table redraws the screen: keep the URLs on it
             link.subscribe(topics.charx("+", "live"), table.on_live)
         while not stop.is_set():
             status = supervisor.status()

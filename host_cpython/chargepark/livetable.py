@@ -15,9 +15,10 @@ class LiveTable(LivePoints):
     def __init__(self, out: TextIO) -> None:
         super().__init__()
         self.out = out
+        self.banner: list[str] = []
 
     def lines(self, services: list[dict[str, Any]]) -> list[str]:
-        rows = [HEADER]
+        rows = [*self.banner, "", HEADER] if self.banner else [HEADER]
         for p in self.by_position():
             e = p.get("energy", {})
             cur = "/".join("%.1f" % e.get(k, {}).get("value", 0) for k in ("i1", "i2", "i3"))

@@ -27,3 +27,11 @@ def test_table_rows_from_live_messages() -> None:
     assert lines[-1] == "services: jupicore=running(2)"
     table.render([])
     assert table.out.getvalue().startswith("\x1b[H\x1b[J")  # type: ignore[attr-defined]
+
+
+def test_banner_stays_above_the_table() -> None:
+    table = LiveTable(io.StringIO())
+    table.banner = ["chargepark: head running", "  WBM          http://127.0.0.1:8080/"]
+    lines = table.lines([])
+    assert lines[:3] == ["chargepark: head running", "  WBM          http://127.0.0.1:8080/", ""]
+    assert lines[3].split()[:3] == ["#", "name", "status"]
