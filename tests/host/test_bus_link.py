@@ -159,3 +159,28 @@ def test_lossy_bus_applies_every_command_exactly_once(micropython, mpy_procs):
         assert got == sorted(got), "out of order at position %d" % p
         assert set(acked[p]) <= set(got), "an acknowledged command was not applied at %d" % p
         assert set(got) <= set(acked[p]) | unsure[p], "a command nobody sent was applied at %d" % p
+
+
+def test_concurrent_requests_each_get_their_own_answer(micropython, mpy_procs):
+    """The background poll loop, commands and configuration share the bus without crossing answers."""
+
+    async def scenario() -> None:
+        bus = await start_bus(micropython, mpy_procs, [3, 4], Faults(), poll_interval=0.0)
+        agent = bus.agent
+        await agent.start()
+        jobs = [agent.command(3 + i % 2, "setpoint_ma", 7000 + i) for i in range(40)]
+        jobs += [agent.configure(4, base_config(max_current_a=20)), agent.diagnostics(3)]
+        await asyncio.gather(*jobs)
+        for _ in range(100):
+            if agent.cycles >= 3:
+                break
+            await asyncio.sleep(0.01)
+        await agent.stop()
+        assert agent.cycles >= 3
+        for p in (3, 4):
+            c = agent.counters(p)
+            assert c["failures"] == c["timeouts"] == c["stale"] == 0, c
+        bus.thread.stop()
+        assert applied(bus.procs[3]) == ["cmd %d" % (7000 + i) for i in range(0, 40, 2)]
+
+    asyncio.run(scenario())

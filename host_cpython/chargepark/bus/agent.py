@@ -165,7 +165,9 @@ class ControllerAgent:
             if remaining <= 0:
                 return None
             try:
-                raw = await asyncio.wait_for(queue.get(), remaining)
+                # asyncio.timeout, not wait_for: wait_for (3.11) can swallow a cancel that races an answer.
+                async with asyncio.timeout(remaining):
+                    raw = await queue.get()
             except TimeoutError:
                 return None
             try:
