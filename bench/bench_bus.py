@@ -2,7 +2,8 @@
 
     python bench/bench_bus.py --out out/bench/bus.json [--quick]
 
-Round trips and cycles run against 12 real micropython modules on the simulated medium at 1 Mbit/s;
+Round trips and cycles run against 12 IO-module programs (firmware main.py, 10 ms control tick) on the
+real micropython binary, on the simulated medium at 1 Mbit/s;
 the baseline in the same run is the pure air time of the same frames (what a perfect wire would take),
 so the ratio is the software's overhead factor. The codec rate is measured on CPython and on the
 micropython binary, each against json encode/decode of the same message on the same interpreter.
@@ -15,8 +16,10 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -26,12 +29,11 @@ sys.path[:0] = [str(ROOT / "firmware_mpy"), str(ROOT / "host_cpython")]
 from backplane import catalog, frame  # noqa: E402
 from chargepark.bus.agent import ControllerAgent  # noqa: E402
 from chargepark.bus.medium import MediumThread, SimMedium  # noqa: E402
-from chargepark.bus.simmodule import micropython_binary  # noqa: E402
+from chargepark.bus.simmodule import SimModule, micropython_binary  # noqa: E402
 from chargepark.bus.transport import SimTransport  # noqa: E402
 
 BITRATE = 1_000_000
 POSITIONS = list(range(1, 13))
-MODULE = ROOT / "tests" / "firmware" / "bus_module_case.py"
 
 # The codec workload, identical on both interpreters: encode + decode one poll and one state answer.
 CODEC = """
@@ -79,20 +81,23 @@ def air_time(nbytes: int) -> float:
     return nbytes * 10 / BITRATE
 
 
-async def bus_figures(rounds: int, cycles: int) -> dict[str, float]:
+async def bus_figures(rounds: int, cycles: int, work: Path) -> dict[str, float]:
     thread = MediumThread(SimMedium(bitrate=BITRATE))
     medium = thread.start()
-    env = dict(os.environ, MICROPYPATH=str(ROOT / "firmware_mpy"))
-    procs = [
-        subprocess.Popen(
-            [micropython_binary(), str(MODULE), medium.endpoint, str(p)], env=env, stdout=subprocess.DEVNULL
-        )
-        for p in POSITIONS
-    ]
+    mods = []
+    for p in POSITIONS:
+        flash = work / ("module%d" % p)
+        flash.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ROOT / "boards" / "sim" / "board.json", flash / "board.json")
+        (flash / "identity.json").write_text(json.dumps({"uid": "bench-%d" % p, "position": p}))
+        mods.append(SimModule(flash, medium.endpoint))
     try:
-        medium.wait_for(set(POSITIONS))
+        for m in mods:
+            await m.start()
+        await asyncio.to_thread(medium.wait_for, set(POSITIONS), 60)
         agent = ControllerAgent(await SimTransport.connect(medium.endpoint), POSITIONS)
-        assert await agent.discover() == POSITIONS
+        while len(await agent.discover()) < len(POSITIONS):
+            await asyncio.sleep(0.2)
         for p in POSITIONS:
             await agent.poll(p)
         rtt = []
@@ -107,8 +112,8 @@ async def bus_figures(rounds: int, cycles: int) -> dict[str, float]:
             cycle.append(time.perf_counter() - t)
         failures = sum(agent.counters(p)["failures"] for p in POSITIONS)
     finally:
-        for proc in procs:
-            proc.kill()
+        for m in mods:
+            await m.stop()
         thread.stop()
     # Air time of one poll exchange: request and answer frames as they are on the wire.
     ev = [[1, 5, 16000]]
@@ -155,7 +160,8 @@ def main() -> int:
     args = p.parse_args()
     rounds, cycles, n = (300, 20, 500) if args.quick else (3000, 200, 5000)
     result = {"bitrate": BITRATE, "modules": len(POSITIONS)}
-    result.update(asyncio.run(bus_figures(rounds, cycles)))
+    with tempfile.TemporaryDirectory() as work:
+        result.update(asyncio.run(bus_figures(rounds, cycles, Path(work))))
     result.update(codec_rates(n))
     result["targets_met"] = result["rtt_p99_ms"] < 5 and result["cycle12_max_ms"] < 50
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
