@@ -35,7 +35,7 @@ MESSAGES = {
     IDENTIFY: ("identify", ()),
     IDENTIFY | RESPONSE: (
         "identity",
-        ("uid", "hw_version", "fw_version", "board", "position", "catalog", "boot_id", "slot"),
+        ("uid", "hw_version", "fw_version", "board", "position", "catalog", "boot_id", "slot", "seq"),
     ),
     CONFIG: ("config", ("checksum", "fields")),
     CONFIG | RESPONSE: ("config_ack", ("version", "checksum")),

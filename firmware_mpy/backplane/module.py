@@ -14,6 +14,7 @@ from backplane.image import BadImage
 from backplane.update import UpdateReceiver
 
 MAX_EVENTS = 64
+RECENT_BROADCASTS = 8
 
 
 class ModuleLink:
@@ -39,9 +40,13 @@ class ModuleLink:
         self.live = [0] * len(catalog.LIVE_NAMES)
         self.events = []
         self.event_seq = 0
+        # Exactly once: the last request and its answer (for a retry), the last sequence number (frames
+        # from before it are late copies), and the recent broadcasts (they have no answer to retry).
         self.last_request = None
         self.last_reply = None
-        self.last_broadcast = None
+        self.last_seq = None
+        self.recent_broadcasts = [None] * RECENT_BROADCASTS
+        self.recent_next = 0
         self.confirmed = False
         self.reset_pending = False
         self.rx = 0
@@ -93,20 +98,30 @@ class ModuleLink:
         self.rx += 1
         self.point.head_seen(now_ms)
         if dst == frame.BROADCAST:
-            if raw == self.last_broadcast:
+            if raw in self.recent_broadcasts:
                 self.duplicates += 1
                 return
-            self.last_broadcast = raw
+            self.recent_broadcasts[self.recent_next] = raw
+            self.recent_next = (self.recent_next + 1) % RECENT_BROADCASTS
             self._handle(mtype, payload)  # broadcasts are never answered
             return
         if raw == self.last_request:
             self.duplicates += 1
-            self._send(self.last_reply)
+            self._send(self.last_reply)  # our answer was lost: the same answer, not a second application
             return
-        rtype, body = self._handle(mtype, payload)
+        rtype, body = None, None
+        if mtype == catalog.IDENTIFY:
+            rtype, body = self._handle(mtype, payload)  # no side effects: answered whatever its number
+        elif self.last_seq is not None and not 0 < ((seq - self.last_seq) & 0xFF) < 128:
+            self.duplicates += 1  # an old frame arriving late (delayed or repeated on the line): ignore it
+            return
+        else:
+            rtype, body = self._handle(mtype, payload)
+            self.last_seq = seq
         reply = frame.encode(frame.HEAD, self.position, seq, rtype, body)
-        self.last_request = raw
-        self.last_reply = reply
+        if mtype != catalog.IDENTIFY:
+            self.last_request = raw
+            self.last_reply = reply
         self._send(reply)
         if not self.confirmed:
             self.confirmed = True
@@ -163,7 +178,8 @@ class ModuleLink:
                 catalog.CONFIG | catalog.RESPONSE, point.config_version, point.config_checksum
             )
         if mtype == catalog.IDENTIFY:
-            return catalog.pack(catalog.IDENTIFY | catalog.RESPONSE, *self.identity)
+            seq = -1 if self.last_seq is None else self.last_seq
+            return catalog.pack(catalog.IDENTIFY | catalog.RESPONSE, *self.identity, seq)
         if mtype == catalog.DIAG:
             return catalog.pack(catalog.DIAG | catalog.RESPONSE, *self.counters())
         if mtype == catalog.UPDATE_BEGIN:

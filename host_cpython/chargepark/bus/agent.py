@@ -212,6 +212,8 @@ class ControllerAgent:
         if m.boot_id != ident["boot_id"]:
             m.event_ack = 0
         m.boot_id = ident["boot_id"]
+        if ident["seq"] >= 0:
+            m.seq = ident["seq"]  # continue after the module's last request (it ignores older numbers)
         m.missed = 0
         self._emit("identity", position, ident)
         if not m.online:
