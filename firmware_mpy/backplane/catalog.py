@@ -44,7 +44,10 @@ MESSAGES = {
     COMMAND: ("command", ("name", "value")),
     COMMAND | RESPONSE: ("command_ack", ()),
     DIAG: ("diag", ()),
-    DIAG | RESPONSE: ("diag_info", ("rx", "tx", "crc_errors", "duplicates", "bad_messages", "overruns")),
+    DIAG | RESPONSE: (
+        "diag_info",
+        ("rx", "tx", "crc_errors", "duplicates", "bad_messages", "overruns", "events_lost"),
+    ),
     UPDATE_BEGIN: ("update_begin", ("size", "sha256", "board", "chunk")),
     UPDATE_BEGIN | RESPONSE: ("update_ready", ("slot",)),
     UPDATE_CHUNK: ("update_chunk", ("offset", "data", "crc")),

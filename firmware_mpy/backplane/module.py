@@ -71,7 +71,15 @@ class ModuleLink:
         return self.transport.wait(timeout_ms)
 
     def counters(self):
-        return [self.rx, self.tx, self.crc_errors, self.duplicates, self.bad_messages, self.deframer.overruns]
+        return [
+            self.rx,
+            self.tx,
+            self.crc_errors,
+            self.duplicates,
+            self.bad_messages,
+            self.deframer.overruns,
+            self.events_lost,
+        ]
 
     def _collect_events(self):
         while True:

@@ -4,6 +4,7 @@ Both offer `read() -> bytes` (non-blocking, b"" when idle), `write(data)` (whole
 sent) and `wait(timeout_ms)` (sleep until bytes arrive or the time is up; main uses it between ticks).
 """
 
+import errno
 import select
 import socket
 
@@ -26,8 +27,10 @@ class SimTransport:
         while view:
             try:
                 n = self.sock.send(view)
-            except OSError:
-                self.poller.poll(1)  # socket buffer full (EAGAIN): wait for room
+            except OSError as e:
+                if e.args[0] != errno.EAGAIN:
+                    raise
+                self.poller.poll(1)  # socket buffer full: wait for room
                 continue
             view = view[n:]
 
@@ -37,7 +40,9 @@ class SimTransport:
     def read(self):
         try:
             data = self.sock.recv(2048)
-        except OSError:
+        except OSError as e:
+            if e.args[0] != errno.EAGAIN:
+                raise
             return b""
         if not data:
             raise OSError("bus medium closed the connection")
