@@ -110,3 +110,20 @@ def test_faults(faults: Faults, expect: str):
         assert len(got) == 2 and got[0] == got[1]
     else:
         assert len(got) == 1 and frame.decode(got[0])[0] == 1
+
+
+def test_serial_transport_over_pyserial_loopback():
+    """The real-bus transport's framing and thread hand-off, over pyserial's loop:// port."""
+    from chargepark.bus.transport import SerialTransport
+
+    async def scenario() -> list[bytes]:
+        port = SerialTransport("loop://", 1_000_000)
+        frames = [wire(3, 0, 60), wire(4, 0, 300)]
+        for f in frames:
+            await port.send(f)
+        got = [await asyncio.wait_for(port.frames.get(), 2) for _ in frames]
+        await port.close()
+        return got
+
+    got = asyncio.run(scenario())
+    assert [frame.decode(raw)[0] for raw in got] == [3, 4]

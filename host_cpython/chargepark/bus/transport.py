@@ -73,7 +73,8 @@ class SerialTransport:
 
         self.frames: asyncio.Queue[bytes] = asyncio.Queue()
         self._deframer = frame.Deframer()
-        self._serial = serial.Serial(port, baudrate, timeout=0.05)
+        # serial_for_url: a device path, or a pyserial URL such as loop:// (tests) or rfc2217://host:port.
+        self._serial = serial.serial_for_url(port, baudrate, timeout=0.05)
         if rs485:
             # The kernel raises RTS (driver enable) while sending and drops it after the last bit.
             self._serial.rs485_mode = serial.rs485.RS485Settings()
