@@ -126,6 +126,16 @@ def test_park_on_lossy_bus_then_head_loss(tmp_path: Path) -> None:
             assert medium.counters.corrupted > 10 and medium.counters.dropped > 10
             assert sum(agent.counters(p)["frames_tx"] for p in POSITIONS) > 1500
 
+            # Drift: someone changes a module's configuration behind the head's back; the next poll
+            # sees another checksum and the head pushes its own configuration again.
+            drifted = pointconfig.module_part(point_config(7))
+            drifted["max_current_a"] = 13
+            pushes = agent.counters(7)["config_pushes"]
+            sim_control(flashes[7], "configure", config=drifted)
+            want = pointconfig.checksum(pointconfig.module_part(point_config(7)))
+            await wait_until(lambda: agent.counters(7)["config_pushes"] > pushes, 5)
+            await wait_until(lambda: agent.modules[7].live["config_checksum"] == want, 5)
+
             # Head loss: the master stops; every point falls back on its own after its fallback time.
             assert not any(agent.modules[p].live["flags"] & chargedefs.FLAG_FALLBACK for p in POSITIONS)
             await agent.stop()
