@@ -5,21 +5,21 @@ board lists with mpy-cross for the board's architecture, keeps `boot.py`/`main.p
 runs those by name), writes `manifest.json` (every file with size and SHA-256) and packs everything into
 `firmware.img`, the single file that `chargepark flash` and the bus update send.
 
-Image container (little-endian): b"CPIM", u8 format version, u8 len + board name, u16 file count, then
-per file u8 len + path, u32 size, data. The manifest holds the SHA-256 of the whole container.
+The container format is the one the modules read: `firmware_mpy/backplane/image.py` (one codec, imported
+here). The manifest holds the SHA-256 of the whole container.
 """
 
 import hashlib
 import json
 import os
 import shutil
-import struct
 import sys
 
 from SCons.Script import Copy
 
-IMAGE_MAGIC = b"CPIM"
-IMAGE_VERSION = 1
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "firmware_mpy"))
+from backplane import image
+
 SOURCE_FILES = ("boot.py", "main.py")
 CMAKE_PORTS = ("rp2", "esp32")
 
@@ -52,17 +52,13 @@ def _pack(target, source, env):
         with open(path, "rb") as f:
             data = f.read()
         entries.append((rel, data))
-    blob = bytearray(IMAGE_MAGIC)
-    blob += struct.pack("<BB", IMAGE_VERSION, len(board)) + board.encode()
-    blob += struct.pack("<H", len(entries))
-    for rel, data in entries:
-        blob += struct.pack("<B", len(rel)) + rel.encode() + struct.pack("<I", len(data)) + data
+    blob = image.pack(board, entries)
     with open(str(target[0]), "wb") as f:
         f.write(blob)
     manifest = {
         "board": board,
         "arch": env["BOARD_ARCH"],
-        "format": IMAGE_VERSION,
+        "format": image.FORMAT,
         "image": {"path": "firmware.img", "size": len(blob), "sha256": hashlib.sha256(blob).hexdigest()},
         "files": [
             {"path": rel, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
@@ -104,7 +100,7 @@ def _images(env, board_jsons, mpy_source=""):
         packed = env.Command(
             ["%s/firmware.img" % out, "%s/manifest.json" % out],
             outputs + board_copy,
-            _pack,
+            env.Action(_pack, "pack $TARGET"),
             BOARD_NAME=name,
             BOARD_ARCH=arch,
         )

@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import struct
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from backplane import image
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGES = ROOT / "out" / "images"
@@ -36,26 +36,10 @@ def test_second_build_rebuilds_nothing() -> None:
     assert again.returncode == 0, again.stdout + again.stderr
 
 
-def unpack(blob: bytes) -> tuple[str, dict[str, bytes]]:
-    assert blob[:4] == b"CPIM"
-    version, name_len = struct.unpack_from("<BB", blob, 4)
-    assert version == 1
-    pos = 6
-    board = blob[pos : pos + name_len].decode()
-    pos += name_len
-    (count,) = struct.unpack_from("<H", blob, pos)
-    pos += 2
-    files = {}
-    for _ in range(count):
-        plen = blob[pos]
-        path = blob[pos + 1 : pos + 1 + plen].decode()
-        pos += 1 + plen
-        (size,) = struct.unpack_from("<I", blob, pos)
-        pos += 4
-        files[path] = blob[pos : pos + size]
-        pos += size
-    assert pos == len(blob)
-    return board, files
+def unpack(image_path: Path, board: str, dest: Path) -> dict[str, bytes]:
+    """Unpack with the modules' own reader (backplane.image), as a bus update would."""
+    image.unpack_file(str(image_path), str(dest), board)
+    return {str(p.relative_to(dest)): p.read_bytes() for p in dest.rglob("*") if p.is_file()}
 
 
 def boards() -> list[Path]:
@@ -69,14 +53,13 @@ def test_there_is_a_simulated_and_two_real_boards() -> None:
 
 
 @pytest.mark.parametrize("board", boards(), ids=lambda p: p.name)
-def test_image_manifest_matches_files(board: Path) -> None:
+def test_image_manifest_matches_files(board: Path, tmp_path: Path) -> None:
     out = IMAGES / board.name
     manifest = json.loads((out / "manifest.json").read_text())
     blob = (out / "firmware.img").read_bytes()
     assert manifest["image"]["sha256"] == hashlib.sha256(blob).hexdigest()
     assert manifest["image"]["size"] == len(blob)
-    name, files = unpack(blob)
-    assert name == board.name
+    files = unpack(out / "firmware.img", board.name, tmp_path / "slot")
     assert sorted(files) == sorted(f["path"] for f in manifest["files"])
     for entry in manifest["files"]:
         data = (out / entry["path"]).read_bytes()
