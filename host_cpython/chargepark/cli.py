@@ -155,11 +155,19 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--no-traffic", action="store_true", help="no EV traffic: drive the points with `chargepark sim`"
     )
-    run.add_argument("--mqtt-port", type=int, default=1883, help="local broker port (0 = any free port)")
-    run.add_argument("--rest-port", type=int, default=5555, help="JupiCore REST port (0 = any free port)")
-    run.add_argument("--web-port", type=int, default=8080, help="WBM port (0 = any free port)")
+    # Ports and broker default to the store's system area (mqtt_port, rest_port, web_port,
+    # mqtt_system_broker); a flag overrides it for this run.
     run.add_argument(
-        "--broker", default="", metavar="HOST:PORT", help="use this system broker instead of our own"
+        "--mqtt-port", type=int, help="local broker port (0 = any free port; default: configured)"
+    )
+    run.add_argument(
+        "--rest-port", type=int, help="JupiCore REST port (0 = any free port; default: configured)"
+    )
+    run.add_argument("--web-port", type=int, help="WBM port (0 = any free port; default: configured)")
+    run.add_argument(
+        "--broker",
+        metavar="HOST:PORT",
+        help="use this system broker instead of our own ('' = our own; default: configured)",
     )
     run.add_argument(
         "--services", default="", help="comma-separated services to run (default: all installed)"

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from chargepark import control, topics
 from chargepark.broker import port_open, start_broker
+from chargepark.config import AREAS, ConfigStore, StoreError
+from chargepark.config.checks import split_host_port
 from chargepark.livetable import LiveTable
 from chargepark.mqtt import MqttLink
 from chargepark.procs import stop_child
@@ -28,10 +30,11 @@ STATUS_PERIOD_S = 2.0
 class RunOptions:
     data: Path
     sim: int = 0
-    mqtt_port: int = 1883  # 0 = any free port
-    rest_port: int = 5555
-    web_port: int = 8080
-    broker: str = ""  # "host:port" of a system broker; empty = start our own
+    # None = from the store's system area; 0 = any free port
+    mqtt_port: int | None = None
+    rest_port: int | None = None
+    web_port: int | None = None
+    broker: str | None = None  # "host:port" of a system broker; empty = start our own
     only: set[str] | None = None  # run only these services (development)
     table: bool = False
     traffic: bool = True  # EVs come and go at simulated points
@@ -45,36 +48,61 @@ def _port(p: int) -> int:
     return p if p else free_port()
 
 
+def _ports_and_broker(opts: RunOptions, config_path: Path) -> tuple[int, int, int, str]:
+    """MQTT, REST and WBM ports and the system broker: the command line's, else the store's system area
+    (its defaults while no store exists yet: starting the head must not create one)."""
+    try:
+        if config_path.exists():
+            store = ConfigStore.open(config_path)
+            system = store.get("system")
+            store.close()
+        else:
+            system = AREAS["system"].defaults()
+    except StoreError as exc:
+        raise HeadError(str(exc)) from exc
+    return (
+        system["mqtt_port"] if opts.mqtt_port is None else opts.mqtt_port,
+        system["rest_port"] if opts.rest_port is None else opts.rest_port,
+        system["web_port"] if opts.web_port is None else opts.web_port,
+        system["mqtt_system_broker"] if opts.broker is None else opts.broker,
+    )
+
+
 async def run_head(opts: RunOptions, stop: asyncio.Event | None = None) -> int:
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     data = opts.data.resolve()
-    runtime = Runtime(data_dir=str(data), rest_port=_port(opts.rest_port), web_port=_port(opts.web_port))
+    runtime = Runtime(data_dir=str(data))
+    mqtt_port, rest_port, web_port, broker = _ports_and_broker(opts, runtime.config_path)
+    runtime.rest_port, runtime.web_port = _port(rest_port), _port(web_port)
     if runtime.path.exists() and port_open(
         "127.0.0.1", Runtime(**json.loads(runtime.path.read_text())).control_port
     ):
         raise HeadError("a head already runs with %s (stop it first, or use another --data)" % data)
     broker_proc = None
-    if opts.broker:
-        host, _, port = opts.broker.rpartition(":")
-        runtime.mqtt_host, runtime.mqtt_port = host or "127.0.0.1", int(port)
+    if broker:
+        try:
+            runtime.mqtt_host, runtime.mqtt_port = split_host_port(broker)
+        except ValueError as exc:
+            raise HeadError("system broker: %s" % exc) from exc
     else:
-        runtime.mqtt_port = _port(opts.mqtt_port)
+        runtime.mqtt_port = _port(mqtt_port)
     taken = [
         "%s %d" % (what, port)
-        for what, port, ours in (("MQTT", runtime.mqtt_port, not opts.broker), ("REST", runtime.rest_port, True),
+        for what, port, ours in (("MQTT", runtime.mqtt_port, not broker), ("REST", runtime.rest_port, True),
                                  ("WBM", runtime.web_port, True))
         if ours and port_open("127.0.0.1", port)
     ]  # fmt: skip
     if taken:
         raise HeadError(
             "port(s) in use: %s. A system mosquitto? Use it with --broker 127.0.0.1:1883, or pick other ports"
-            " (--mqtt-port/--rest-port/--web-port, 0 = any free one)" % ", ".join(taken)
+            " (--mqtt-port/--rest-port/--web-port, 0 = any free one; or the system area of the configuration)"
+            % ", ".join(taken)
         )
     data.mkdir(parents=True, exist_ok=True)
-    if not opts.broker:
+    if not broker:
         broker_proc = await start_broker(
             runtime.run_dir, runtime.mqtt_host, runtime.mqtt_port, data / "logs" / "mosquitto.log"
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -50,3 +51,28 @@ def test_run_refuses_a_port_in_use_with_a_clear_error(tmp_path: Path, capsys) ->
     err = capsys.readouterr().err
     assert "port(s) in use: MQTT %d" % port in err and "--broker" in err
     assert not (tmp_path / "run" / "runtime.json").exists()
+
+
+def test_run_takes_its_ports_and_broker_from_the_store_and_flags_override(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    def run(*flags: str) -> str:
+        assert main(["run", "--data", str(tmp_path), *flags]) == 1
+        return str(capsys.readouterr().err)
+
+    def configure(**fields: object) -> None:
+        assert main(["config", "--data", str(tmp_path), "set", "system", json.dumps(fields)]) == 0
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        configure(mqtt_port=port)
+        assert "port(s) in use: MQTT %d." % port in run("--rest-port", "0", "--web-port", "0")
+        assert "port(s) in use: WBM %d." % port in run(
+            "--mqtt-port", "0", "--rest-port", "0", "--web-port", str(port)
+        )
+        configure(mqtt_port=1883, web_port=port)
+        assert "port(s) in use: WBM %d." % port in run("--mqtt-port", "0", "--rest-port", "0")
+        # A configured system broker: our own broker's port is not ours to check; --broker '' brings it back.
+        configure(mqtt_system_broker="127.0.0.1:%d" % port, mqtt_port=port)
+        assert "port(s) in use: WBM %d." % port in run("--rest-port", "0")
+        assert "port(s) in use: MQTT %d, WBM %d." % (port, port) in run("--rest-port", "0", "--broker", "")

@@ -419,3 +419,47 @@ def test_concurrent_writers_cannot_both_break_a_park_rule(tmp_path: Path) -> Non
         t.join()
     assert outcomes.count("saved") == 1 and len(outcomes) == 4
     assert [cp["ocpp_connector_id"] for cp in ConfigStore.open(path).get("chargepoint").values()] == [7]
+
+
+def test_system_ports_and_broker_are_checked(store: ConfigStore) -> None:
+    system = store.get("system")
+    assert (system["mqtt_port"], system["rest_port"], system["web_port"]) == (1883, 5555, 8080)
+    assert system["mqtt_system_broker"] == ""
+    for bad in ("broker.local", "broker.local:0", ":1883", "a b:1883", "host:70000"):
+        assert _invalid(store.put, "system", {"mqtt_system_broker": bad}) == {
+            "mqtt_system_broker": "must be host:port such as 127.0.0.1:1883"
+        }
+    assert store.put("system", {"mqtt_system_broker": "[::1]:1884"})["mqtt_system_broker"] == "[::1]:1884"
+    assert "web_port" in _invalid(store.put, "system", {"web_port": 5555})
+    # Our own broker must not share a port with REST; a system broker's port is somebody else's business.
+    assert "mqtt_port" in _invalid(store.put, "system", {"mqtt_system_broker": "", "mqtt_port": 5555})
+    store.put("system", {"mqtt_system_broker": "10.0.0.2:5555", "mqtt_port": 5555})
+
+
+def test_a_store_written_before_the_port_fields_opens_with_their_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "config.db"
+    ConfigStore.open(path).close()
+    old_system = json.dumps(  # the system record as written before the ports were configurable
+        {
+            "name": "old head",
+            "ntp_enabled": True,
+            "ntp_servers": [{"address": "pool.ntp.org"}],
+            "log_level": "debug",
+            "calibration_law": False,
+        }
+    )
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "INSERT INTO records VALUES ('system', '', ?, ?)",
+            (old_system, zlib.crc32(b"system\0\0" + old_system.encode())),
+        )
+    store = ConfigStore.open(path)
+    system = store.get("system")
+    assert (system["name"], system["log_level"]) == ("old head", "debug")
+    assert (system["mqtt_port"], system["mqtt_system_broker"], system["rest_port"], system["web_port"]) == (
+        1883,
+        "",
+        5555,
+        8080,
+    )
+    assert store.put("system", {"web_port": 8081})["name"] == "old head"

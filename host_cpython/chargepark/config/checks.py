@@ -102,6 +102,36 @@ def url(name: str, schemes: tuple[str, ...]) -> Check:
     return check
 
 
+def split_host_port(text: str) -> tuple[str, int]:
+    """`host:port` (an IPv6 address in brackets) as (host, port). Raises ValueError."""
+    host, sep, port = text.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if (
+        not sep
+        or not host
+        or any(ch.isspace() for ch in host)
+        or not port.isdigit()
+        or not 1 <= int(port) <= 65535
+    ):
+        raise ValueError("%r is not host:port (port 1..65535)" % text)
+    return host, int(port)
+
+
+def host_port(name: str) -> Check:
+    """`name` holds host:port, or is empty."""
+
+    def check(c: Record) -> Problem:
+        if c[name] == "":
+            return None
+        try:
+            split_host_port(c[name])
+        except ValueError:
+            return (name, "must be host:port such as 127.0.0.1:1883")
+        return None
+
+    return check
+
+
 def list_items(name: str, item_check: Callable[[Record], tuple[str, str] | None]) -> Check:
     """Apply `item_check` to each entry of list field `name`; report the first faulty entry."""
 

@@ -483,7 +483,15 @@ SYSTEM = (
         "log_level", ENUM, "info", choices=("debug", "info", "warning", "error"), doc="Services' log level"
     ),
     Field("calibration_law", BOOL, False, doc="Calibration law (Eichrecht) mode with its agent"),
-)
+    # Ports of the head's own servers (`chargepark run` flags override them)
+    Field("mqtt_port", INT, 1883, lo=1, hi=65535,
+          doc="Port of the local MQTT broker the supervisor starts on loopback"),
+    Field("mqtt_system_broker", STR, "", lo=0, hi=260,
+          doc="host:port of a system broker to use instead; empty = the supervisor starts its own"),
+    Field("rest_port", INT, 5555, lo=1, hi=65535, doc="JupiCore REST API port"),
+    Field("web_port", INT, 8080, lo=1, hi=65535,
+          doc="WBM port (8080: the non-root development default; the CHARX serves 80/443 behind nginx)"),
+)  # fmt: skip
 
 
 def _ntp_servers(c: Record) -> ck.Problem:
@@ -492,4 +500,12 @@ def _ntp_servers(c: Record) -> ck.Problem:
     return None
 
 
-SYSTEM_CHECKS = (_ntp_servers,)
+def _ports_apart(c: Record) -> ck.Problem:
+    if c["rest_port"] == c["web_port"]:
+        return ("web_port", "must differ from the REST port")
+    if not c["mqtt_system_broker"] and c["mqtt_port"] in (c["rest_port"], c["web_port"]):
+        return ("mqtt_port", "must differ from the REST and WBM ports")
+    return None
+
+
+SYSTEM_CHECKS = (_ntp_servers, ck.host_port("mqtt_system_broker"), _ports_apart)
