@@ -76,3 +76,27 @@ def test_run_takes_its_ports_and_broker_from_the_store_and_flags_override(tmp_pa
         configure(mqtt_system_broker="127.0.0.1:%d" % port, mqtt_port=port)
         assert "port(s) in use: WBM %d." % port in run("--rest-port", "0")
         assert "port(s) in use: MQTT %d, WBM %d." % (port, port) in run("--rest-port", "0", "--broker", "")
+
+
+def test_config_takes_data_and_store_before_or_after_its_subcommand(
+    tmp_path: Path,
+    monkeypatch,
+    capsys,  # type: ignore[no-untyped-def]
+) -> None:
+    def name(*args: str) -> str:
+        assert main(["config", *args]) == 0
+        record = json.loads(capsys.readouterr().out)
+        return str(record["system"]["name"] if "system" in record else record["name"])
+
+    monkeypatch.chdir(tmp_path)  # the default ./var would land here
+    data = tmp_path / "data"
+    data.mkdir()
+    assert name("set", "system", '{"name": "after"}', "--data", str(data)) == "after"
+    assert name("show", "system", "--data", str(data)) == "after"
+    assert name("--data", str(data), "show", "system") == "after"
+    other = str(tmp_path / "other.db")
+    assert name("--data", str(data), "set", "system", '{"name": "store"}', "--store", other) == "store"
+    assert name("show", "system", "--store", other) == "store"
+    assert name("--store", other, "show", "system") == "store"
+    assert name("--data", str(data), "show", "system") == "after"
+    assert not (tmp_path / "var").exists()

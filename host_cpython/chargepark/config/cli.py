@@ -22,9 +22,13 @@ def store_path(args: argparse.Namespace) -> Path:
     return Path(args.store) if args.store else Path(args.data) / STORE_FILE
 
 
+def _location(parser: argparse.ArgumentParser, data: str, store: str) -> None:
+    parser.add_argument("--data", default=data, help="state directory (default ./var)")
+    parser.add_argument("--store", default=store, help="the store file (default DATA/%s)" % STORE_FILE)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", default="var", help="state directory (default ./var)")
-    parser.add_argument("--store", default="", help="the store file (default DATA/%s)" % STORE_FILE)
+    _location(parser, "var", "")
     sub = parser.add_subparsers(dest="config_command", required=True)
     show = sub.add_parser("show", help="print an area (or one record) as JSON")
     show.add_argument("area", nargs="?")
@@ -54,6 +58,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     restore.add_argument("file")
     rescue = sub.add_parser("salvage", help="export the intact records of a refused store")
     rescue.add_argument("-o", "--output", help="file (default stdout)")
+    # --data/--store also after the subcommand, as for the other commands. SUPPRESS: a value given before
+    # the subcommand is not overwritten by the subcommand's default.
+    for command in sub.choices.values():
+        _location(command, argparse.SUPPRESS, argparse.SUPPRESS)
 
 
 def _print(doc: Any, output: str | None = None) -> None:
