@@ -12,7 +12,7 @@ import json
 import logging
 import time
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import chargedefs as cd
 
@@ -179,15 +179,12 @@ class AgentBridge:
 
 
 async def open_transport(bus: dict[str, Any]) -> Transport:
-    # cast: both satisfy the bus helper's Transport; mypy only objects to its protocol spelling of a
-    # read-only `overruns` as a settable attribute.
     if bus.get("kind") == "sim":
-        return cast(Transport, await SimTransport.connect(str(bus["endpoint"])))
+        return await SimTransport.connect(str(bus["endpoint"]))
     if bus.get("kind") == "serial":
-        port = SerialTransport(
+        return SerialTransport(
             str(bus["port"]), int(bus.get("baudrate", 1_000_000)), bool(bus.get("rs485", True))
         )
-        return cast(Transport, port)
     raise ValueError("no backplane bus configured (runtime bus = %r)" % bus)
 
 
