@@ -103,7 +103,7 @@ class SimPark:
                 except (OSError, ConnectionError, ValueError):
                     pass
             if waiting and time.monotonic() > deadline:
-                out = {p: bytes(self.modules[p].output[-600:]).decode("utf-8", "replace") for p in waiting}
+                out = {p: self.modules[p].console_tail(600) for p in waiting}
                 raise RuntimeError(
                     "simulated modules %s did not open sim-control: %s" % (sorted(waiting), out)
                 )

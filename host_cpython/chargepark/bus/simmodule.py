@@ -16,11 +16,13 @@ import os
 import shutil
 import sys
 import tempfile
+from collections import deque
 from pathlib import Path
 
 from backplane import image, slots
 
 FIRMWARE = Path(__file__).resolve().parents[3] / "firmware_mpy"
+OUTPUT_LINES = 200  # the tail of a module's console kept for error reports; a long run must not grow
 
 
 def provision(flash_dir: Path, blob: bytes, *, uid: str, position: int) -> str:
@@ -62,7 +64,7 @@ class SimModule:
         self.heap = heap
         self.exits: list[int] = []
         self.proc: asyncio.subprocess.Process | None = None
-        self.output = bytearray()
+        self.output: deque[bytes] = deque(maxlen=OUTPUT_LINES)  # console lines, the newest last
         self._task: asyncio.Task[None] | None = None
 
     def command(self) -> list[str]:
@@ -91,9 +93,13 @@ class SimModule:
             )
             assert self.proc.stdout is not None
             while line := await self.proc.stdout.readline():
-                self.output += line
+                self.output.append(line)
             self.exits.append(await self.proc.wait())
             await asyncio.sleep(0.05)
+
+    def console_tail(self, chars: int) -> str:
+        """The last `chars` characters of the kept console output."""
+        return b"".join(self.output)[-chars:].decode("utf-8", "replace")
 
     def kill(self) -> None:
         """Power loss: the process dies at once (and is started again)."""
