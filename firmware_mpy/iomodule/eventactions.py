@@ -9,6 +9,9 @@ Semantics (manual "Charging Stations/Charge Point/Event Actions"):
   a 3 s action).
 - Later rules overwrite earlier ones in the same cycle; nothing is reverted implicitly except the end of a
   timed action, which falls back to the base state.
+- Conflict: two rules that fire in the same cycle (event and condition true) and drive one target (an output,
+  the current reduction, Enable Charging, External Release, the lock) to different values. The last still
+  wins; `conflict` reports it for the cycle (error bit "Event Actions unclear/conflicting").
 The engine keeps rules as flat int lists (no allocation per cycle).
 """
 
@@ -54,6 +57,8 @@ _A_REDUCE = d.EA_ACTIONS.index("reduce_current")
 _A_EXT = d.EA_ACTIONS.index("external_release")
 _A_DO_FIRST = d.EA_ACTIONS.index("do_low")
 _A_DO_LAST = d.EA_ACTIONS.index("do_bus")
+_A_FLASH_HIGH = d.EA_ACTIONS.index("do_flash_high")
+_A_FLASH_LOW = d.EA_ACTIONS.index("do_flash_low")
 _E_NEVER = d.EA_EVENTS.index("never")
 _E_ALWAYS = d.EA_EVENTS.index("always")
 _E_DI_RISING = d.EA_EVENTS.index("di_rising")
@@ -80,6 +85,10 @@ class EventActions:
         self.descriptions = []
         self.base = Effects(n_out)  # state left by timer-0 actions (and the configured output modes)
         self.now = Effects(n_out)  # base + active timed actions: what applies this cycle
+        # Per target (outputs, reduce, release, available, lock): the value the first rule that fired this
+        # cycle drove it to, -1 = none yet.
+        self._claims = [-1] * (n_out + 4)
+        self.conflict = False  # this cycle had a conflict
 
     def load(self, entries, outputs_cfg):
         """Compile validated configuration entries; `outputs_cfg` gives each output's start-up mode."""
@@ -121,6 +130,10 @@ class EventActions:
         eff.available = base.available
         eff.lock = LOCK_NONE
         eff.message_rule = -1
+        claims = self._claims
+        for i in range(len(claims)):
+            claims[i] = -1
+        conflict = False
         for idx in range(len(self.rules)):
             r = self.rules[idx]
             ev = r[_EVENT]
@@ -135,6 +148,8 @@ class EventActions:
             else:
                 fired = (events >> ev) & 1 == 1
             if fired and condition(ctx, r[_COND], r[_COND_IN], r[_COND_VAL]):
+                if _claim(claims, self.n_out, r):
+                    conflict = True
                 if r[_TIMER] == 0:
                     _apply(r, base)
                     _apply(r, eff)
@@ -152,7 +167,36 @@ class EventActions:
                     r[_ACTIVE] = 0
                 else:
                     _apply(r, eff)
+        self.conflict = conflict
         return eff
+
+
+def _claim(claims, n_out, r):
+    """Record what rule `r` drives this cycle; True if an earlier rule drove the same target elsewhere."""
+    a = r[_ACTION]
+    if _A_DO_FIRST <= a <= _A_DO_LAST:
+        target = r[_OUT]
+        if target >= n_out:
+            return False
+        value = a * 1000 + (r[_VAL] if a == _A_FLASH_HIGH or a == _A_FLASH_LOW else 0)
+    elif a == _A_REDUCE:
+        target = n_out
+        value = r[_VAL]
+    elif a == _A_ENABLE:
+        target = n_out + 1
+        value = r[_SWITCH]
+    elif a == _A_EXT:
+        target = n_out + 2
+        value = r[_SWITCH]
+    elif a == _A_LOCK or a == _A_UNLOCK:
+        target = n_out + 3
+        value = a
+    else:
+        return False
+    if claims[target] < 0:
+        claims[target] = value
+        return False
+    return claims[target] != value
 
 
 def _apply(r, eff):

@@ -64,6 +64,11 @@ class Hal:
         """Residual current in uA if the sensor measures it, else -1."""
         return -1
 
+    # 12 V supply monitor
+    def supply_mv(self):
+        """The 12 V (CP generator) supply in mV if the board measures it, else -1."""
+        return -1
+
     # energy meter
     def meter_read(self, buf):
         """Fill buf[0:10] = u1, u2, u3 (mV), i1, i2, i3 (mA), power (mW), energy (Wh), power factor

@@ -28,6 +28,10 @@ F_HOLD_MS = 300  # state F after a fault, at least
 PWM_STOP_OPEN_MS = 6000  # EVSE stopped the PWM in C: open the contactor after this at the latest
 DUTY_CHANGE_MS = 5000  # at most one raise of the duty per 5 s (lowering is immediate)
 EVENT_QUEUE = 16
+# A conflict of one cycle stays visible this long (a head polls about once a second).
+EA_CONFLICT_HOLD_MS = 1000
+GEN_MIN_MV = 11400  # CP generator +12 V +-5 % (iec61851.md): its unloaded plateau in state A shows the
+GEN_MAX_MV = 12600  # 12 V supply the generator runs from
 NO_LIMIT = 1000000
 
 _LETTER = {core.STATE_A: 0, core.STATE_B: 1, core.STATE_C: 2, core.STATE_D: 3}
@@ -51,6 +55,9 @@ _TEACH = {
 
 # Errors that clear only when the vehicle leaves (state A) or on reset_error.
 _LATCH_UNTIL_A = d.ERR_PP | d.ERR_STATUS_D | d.ERR_DIODE | d.ERR_OVERCURRENT
+# Errors that stop charging with state F. The configuration error blocks through `configured` instead: an
+# unconfigured point stays Unavailable (+12 V, no PWM), its factory-default face.
+_STOPS = d.ERRORS_FAULT & ~d.ERR_CONFIG
 
 
 class _CtxDoc:
@@ -68,6 +75,7 @@ class ChargePoint:
         self.n_out = io["digital_outputs"]
         self.n_ai = io["analog_inputs"]
         self.features = board.get("features", {})
+        self.supply_min_mv = board.get("supply", {}).get("min_mv", 0)  # 0: the board does not measure it
         self.analog = Analog(board)
         cp = board["cp"]
         self.cp = core.Cp(cp["adc_zero"], cp["mv_num"], cp["mv_den"], cp["sample_rate_hz"])
@@ -136,6 +144,9 @@ class ChargePoint:
         self._temp_dc = 0
         self._pp_ohm = 0
         self._meter_ok = False
+        self._vehicle_f = False
+        self._gen_bad = False
+        self._ea_conflict_at = -1
         self.lock = None
         self._apply(schema.validate(pointconfig.MODULE_FIELDS, {}, self.checks))
         self.configured = False
@@ -206,6 +217,7 @@ class ChargePoint:
         self.rcm_on = c["rcm_enabled"] and self.features.get("rcm", False)
         self.permanent = c["release_mode"] == "permanent"
         self.contactor_input = c["contactor_input"]
+        self._ea_conflict_at = -1  # new rules: a conflict of the old ones no longer applies
 
     # --- commands from the head ----------------------------------------------------------------------
     def command(self, name, value=None):
@@ -342,6 +354,8 @@ class ChargePoint:
         events = self._edges(errors, ev)
         # Event Actions (conditions see the previous tick's status: one decision per tick, in order)
         eff = self.ea.run(now_ms, self, events, self.inputs.rising, self.inputs.falling)
+        if self.ea.conflict:
+            self._ea_conflict_at = now_ms  # reported from the next tick on (errors are sensed first)
         if eff.message_rule >= 0:
             self._push(d.EV_EA_MESSAGE, self.ea.descriptions[eff.message_rule])
         for i in range(self.n_out):
@@ -355,7 +369,7 @@ class ChargePoint:
         avail = self.available_cmd if eff.available == SW_BUS else eff.available == SW_ENABLE
         self.available_now = avail
         target = self._target(now_ms, eff, imax)
-        fault = errors & d.ERRORS_FAULT != 0
+        fault = errors & _STOPS != 0
         blocked = fault or not self.enabled or not avail or not self.configured
         self._control(now_ms, st, letter, target, fault, blocked, dt)
         self._lock_tick(now_ms, ev, lock_req)
@@ -365,9 +379,26 @@ class ChargePoint:
         hal = self.hal
         c = self.cfg
         errors = self._latched
+        if not self.configured:
+            errors |= d.ERR_CONFIG
+        if self._ea_conflict_at >= 0 and now_ms - self._ea_conflict_at < EA_CONFLICT_HOLD_MS:
+            errors |= d.ERR_EVENT_ACTIONS
+        # 12 V supply: the board's monitor, and the generator's plateau where nothing loads it (+12 V in
+        # state A). Elsewhere the plateau is hidden: keep what we knew, as for the vehicle error below.
+        if st == core.STATE_A and self.duty == core.DUTY_OFF and self.cp.status == core.WIN_OK:
+            self._gen_bad = not GEN_MIN_MV <= self.cp.high_mv <= GEN_MAX_MV
+        mv = hal.supply_mv()
+        if self._gen_bad or 0 <= mv < self.supply_min_mv:
+            errors |= d.ERR_POWER_SUPPLY
         # CP: short to PE (E), pilot fault, diode
         if st == core.STATE_E or st == core.STATE_PILOT_FAULT:
             errors |= d.ERR_CP
+        if self.duty != core.DUTY_F:
+            # -12 V that we do not drive: the vehicle holds the pilot in F. While we drive F ourselves the
+            # vehicle side is hidden: keep what we knew (so disable/unavailable never sets it).
+            self._vehicle_f = st == core.STATE_F
+        if self._vehicle_f:
+            errors |= d.ERR_VEHICLE
         if self.cp.faults & core.CP_FAULT_DIODE:
             self._latched |= d.ERR_DIODE
             errors |= d.ERR_DIODE
@@ -465,7 +496,7 @@ class ChargePoint:
             self._rfid_at = -1
             self.release_cmd = False
         bus = self.permanent or self.release_cmd
-        self.release_now = bus if eff.release == SW_BUS else eff.release == SW_ENABLE
+        self.release_now = self.configured and (bus if eff.release == SW_BUS else eff.release == SW_ENABLE)
         self.flags = (
             (self.flags | d.FLAG_AUTH_ONGOING) if self._rfid_at >= 0 else (self.flags & ~d.FLAG_AUTH_ONGOING)
         )
@@ -647,7 +678,7 @@ class ChargePoint:
             lock.state = d.LOCK_UNKNOWN
 
     def _status(self, now_ms, letter, st):
-        if not self.enabled or self.error_bits & d.ERRORS_FAULT:
+        if not self.enabled or self.error_bits & _STOPS:
             s = d.ST_FAULTED
         elif not self.configured or not self.available_now:
             s = d.ST_UNAVAILABLE
@@ -670,6 +701,8 @@ class ChargePoint:
             self.iec_state = d.STATE_F
         elif st == core.STATE_E or st == core.STATE_PILOT_FAULT:
             self.iec_state = d.STATE_E
+        elif st == core.STATE_F:
+            self.iec_state = d.STATE_F  # the vehicle holds the pilot at -12 V
         elif letter < 0:
             self.iec_state = d.STATE_A1
         else:

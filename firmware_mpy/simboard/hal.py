@@ -103,6 +103,9 @@ class SimHal(Hal):
     def rcm_ua(self):
         return self.plant.rcm_residual_ua()
 
+    def supply_mv(self):
+        return self.plant.supply_reading_mv()
+
     def meter_read(self, buf):
         p = self.plant
         if p.has("meter_comm"):

@@ -19,6 +19,7 @@ DIODE_MV = 700
 GEN_MV = 12000
 PHASE_MV = 230000
 FREQUENCY_MHZ = 50000
+SUPPLY_LOW_MV = 10800  # the injected "supply" fault: the 12 V rail sags 10 % (the monitor's reading)
 RCM_TEST_UA = 8000  # the sensor's test winding and the injected "rcm_trip" fault: above the 6 mA trip
 
 FAULTS = (
@@ -37,6 +38,8 @@ FAULTS = (
     "overcurrent",
     "imbalance",
     "meter_comm",
+    "vehicle_f",
+    "supply",
 )
 
 
@@ -75,6 +78,8 @@ class Plant:
         self.di = [0, 0, 0, 0]
         self.ai_mv = [0, 0]
         self.temp_dc = 250
+        self.supply_mv = GEN_MV  # the 12 V rail as the board's monitor reads it
+        self.gen_mv = GEN_MV  # the CP generator's plateaus (+gen_mv / -gen_mv)
         self.rcm_ua = 0
         self.overdraw_pct = 125
         self.imbalance_a = 0
@@ -200,16 +205,21 @@ class Plant:
             self.cp_pos_mv = 0
             self.cp_neg_mv = 0
             return
+        gen = self.gen_mv
+        if self.ev_connected and "vehicle_f" in self.faults:
+            self.cp_pos_mv = -gen  # a vehicle error: the vehicle pulls the pilot to -12 V (state F)
+            self.cp_neg_mv = -gen
+            return
         if not self.ev_connected:
-            self.cp_pos_mv = GEN_MV
-            self.cp_neg_mv = -GEN_MV
+            self.cp_pos_mv = gen
+            self.cp_neg_mv = -gen
             return
         r = R2_OHM
         if self.s2:
             r3 = R3_D_OHM if self.ventilation else R3_C_OHM
             r = r * r3 // (r + r3)
-        self.cp_pos_mv = DIODE_MV + (GEN_MV - DIODE_MV) * r // (R1_OHM + r)
-        self.cp_neg_mv = -GEN_MV if "diode" not in self.faults else -(GEN_MV * r // (R1_OHM + r))
+        self.cp_pos_mv = DIODE_MV + (gen - DIODE_MV) * r // (R1_OHM + r)
+        self.cp_neg_mv = -gen if "diode" not in self.faults else -(gen * r // (R1_OHM + r))
 
     def pp_ohm(self):
         """PP-PE resistance; 0 = open (no cable)."""
@@ -238,6 +248,9 @@ class Plant:
         if "rcm_trip" in self.faults:
             return max(self.rcm_ua, RCM_TEST_UA)
         return self.rcm_ua
+
+    def supply_reading_mv(self):
+        return SUPPLY_LOW_MV if "supply" in self.faults else self.supply_mv
 
     def rcm_tripped(self):
         return self.rcm_residual_ua() >= 6000
@@ -268,6 +281,8 @@ class Plant:
             "di": list(self.di),
             "ai_mv": list(self.ai_mv),
             "temp_dc": self.temp_dc,
+            "supply_mv": self.supply_reading_mv(),
+            "gen_mv": self.gen_mv,
             "rcm_ua": self.rcm_residual_ua(),
             "faults": sorted(self.faults),
         }

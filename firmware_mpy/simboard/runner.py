@@ -22,7 +22,7 @@ _EV_KEYS = (
     "stubborn",
     "s2_open_ms",
 )
-_SET_KEYS = ("temp_dc", "rcm_ua", "overdraw_pct", "imbalance_a")
+_SET_KEYS = ("temp_dc", "rcm_ua", "overdraw_pct", "imbalance_a", "supply_mv", "gen_mv")
 
 
 class SimBoard:
