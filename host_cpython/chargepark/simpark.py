@@ -1,5 +1,8 @@
 """A simulated park for `chargepark run --sim N`: the sim bus medium, N real micropython IO modules, EVs.
 
+The medium runs on its own precise loop in a thread (`MediumThread`): on the head's epoll loop every
+frame would arrive up to 1 ms late, so the park would not have the bus timing `bench_bus` measures.
+
 Each module gets a flash directory under `<data>/sim/module<N>` (provisioned from the sim board image
 `out/images/sim/firmware.img` when it exists, else run from the source tree), a fixed sim-control port,
 and a configuration record so that it charges (release mode "permanent", simulated meter) unless one was
@@ -15,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from chargepark.bus.medium import SimMedium
+from chargepark.bus.medium import MediumThread, SimMedium
 from chargepark.bus.simmodule import SimModule, provision
 from chargepark.config.store import ConfigStore
 from chargepark.runtime import free_port
@@ -65,6 +68,7 @@ class SimPark:
         self.n = n
         self.config_path = config_path
         self.medium = SimMedium()
+        self.medium_thread = MediumThread(self.medium)
         self.modules: dict[int, SimModule] = {}
         self.endpoints: dict[int, str] = {}
         self.traffic = Traffic({}, seed) if traffic else None
@@ -77,7 +81,7 @@ class SimPark:
     async def start(self) -> dict[str, Any]:
         """Starts medium and modules; returns the runtime's `bus` entry for the controller agent."""
         configure_points(self.config_path, self.n)
-        await self.medium.start()
+        await asyncio.to_thread(self.medium_thread.start)  # blocks until the medium listens
         for pos in range(1, self.n + 1):
             flash = self.data / "sim" / ("module%d" % pos)
             prepare_flash(flash, pos)
@@ -119,5 +123,5 @@ class SimPark:
         if self.traffic is not None:
             await self.traffic.stop()
         await asyncio.gather(*(m.stop() for m in self.modules.values()))
-        await self.medium.close()
+        await asyncio.to_thread(self.medium_thread.stop)
         self.endpoints_path.unlink(missing_ok=True)

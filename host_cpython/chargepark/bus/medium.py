@@ -219,9 +219,10 @@ class MediumThread:
         return self.medium
 
     def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.medium.close(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(10)
+        if self._thread.is_alive():  # also called after a start that never happened (a failed setup)
+            asyncio.run_coroutine_threadsafe(self.medium.close(), self.loop).result(10)
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(10)
         self.loop.close()
 
 
