@@ -70,7 +70,11 @@ class Hal:
         return -1
 
     # energy meter
+    def meter_setup(self, meter_type):
+        """The configured "Energy measuring device type" (pointconfig.METER_TYPES; "none" = no meter)."""
+
     def meter_read(self, buf):
         """Fill buf[0:10] = u1, u2, u3 (mV), i1, i2, i3 (mA), power (mW), energy (Wh), power factor
-        (permille), frequency (mHz); return False if the meter does not answer."""
+        (permille), frequency (mHz) and return True; return False if the meter does not answer (error
+        bit 25), None while its first reading is still on the way (no values, no error yet)."""
         raise NotImplementedError

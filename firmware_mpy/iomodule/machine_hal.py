@@ -2,7 +2,8 @@
 
 Board keys used: "pins" {cp_pwm, cp_adc, pp_adc, temp_adc, lock_fb_adc, lock_a, lock_b, contactor,
 rcm_trip, rcm_error, rcm_test, di: [..], do: [..], do_oe: [..], ai: [..]}, "adc" (bits of read_u16
-= 16), "cp" (window, sample_rate_hz).
+= 16), "cp" (window, sample_rate_hz), "meter" {uart, baud, parity, stop, tx, rx, de, address,
+period_ms, timeout_ms, misses}: the Modbus RTU energy meter (iomodule/meter.py, docs/porting.md).
 
 CP sampling: a Python loop cannot sample at the core's 400 kHz, so the window is rebuilt by equivalent-
 time sampling: a burst of ADC reads taken at whatever rate the loop reaches is split into the positive
@@ -13,7 +14,22 @@ sampling replaces `cp_samples` only. Untested on silicon here (no hardware); see
 
 import machine  # on the unix port this imports, but has no Pin/ADC/PWM: only real boards construct this
 
+from iomodule import meters
 from iomodule.hal import Hal
+from iomodule.meter import MeterDriver
+from iomodule.modbus_rtu import RtuMaster, UartPort
+
+try:
+    from time import ticks_diff, ticks_ms
+except ImportError:  # CPython, in the tests with a stand-in `machine`
+    from time import monotonic
+
+    def ticks_ms():
+        return int(monotonic() * 1000)
+
+    def ticks_diff(a, b):
+        return a - b
+
 
 _BURST = 48
 
@@ -43,6 +59,11 @@ class MachineHal(Hal):
         self.duty = 1000
         self.burst = [0] * _BURST
         self.period_n = board["cp"]["sample_rate_hz"] // 1000
+        self.meter_bus = None  # RtuMaster on the meter's UART, opened with the first metered config
+        self.meter = None
+        self.meter_type = "none"
+        self.meter_ms = 0
+        self.meter_last = ticks_ms()
 
     def cp_set(self, duty_permille):
         self.duty = duty_permille
@@ -124,5 +145,40 @@ class MachineHal(Hal):
     def rcm_ua(self):
         return -1
 
+    def meter_setup(self, meter_type):
+        if self.meter is not None and meter_type == self.meter_type:
+            return  # the same meter: keep its reading and its miss count across a re-sent configuration
+        self.meter = None
+        self.meter_type = meter_type
+        cfg = self.board.get("meter")
+        if not cfg or meter_type not in meters.MAPS:
+            return  # no meter line, or a type without a register map: meter_read reports it lost
+        if self.meter_bus is None:
+            parity = {"none": None, "even": 0, "odd": 1}[cfg.get("parity", "none")]
+            port = UartPort(
+                machine,
+                cfg["uart"],
+                cfg["baud"],
+                parity,
+                cfg.get("stop", 1),
+                cfg.get("tx"),
+                cfg.get("rx"),
+                cfg.get("de"),
+            )
+            self.meter_bus = RtuMaster(port, cfg["baud"], cfg.get("timeout_ms", 250))
+        self.meter = MeterDriver(
+            self.meter_bus,
+            meters.MAPS[meter_type],
+            cfg.get("address", 1),
+            cfg.get("period_ms", 1000),
+            cfg.get("misses", 3),
+        )
+
     def meter_read(self, buf):
-        return False  # Modbus RTU meter driver: not part of this firmware yet (docs/porting.md)
+        if self.meter is None:
+            return False
+        t = ticks_ms()
+        self.meter_ms += ticks_diff(t, self.meter_last)  # monotonic across the ticks_ms wrap
+        self.meter_last = t
+        self.meter.poll(self.meter_ms)
+        return self.meter.read(buf)

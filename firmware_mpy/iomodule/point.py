@@ -144,6 +144,7 @@ class ChargePoint:
         self._temp_dc = 0
         self._pp_ohm = 0
         self._meter_ok = False
+        self._meter_lost = False
         self._vehicle_f = False
         self._gen_bad = False
         self._ea_conflict_at = -1
@@ -197,6 +198,7 @@ class ChargePoint:
         self.cfg = c
         self.config_checksum = pointconfig.checksum(c)
         self.metered = metered
+        self.hal.meter_setup(c["meter_type"] if metered else "none")
         self.oc = oc
         self.ct = ct
         self.derating = derating
@@ -336,7 +338,9 @@ class ChargePoint:
         self.ev_connected = ev
         self.plugged = cap != core.PP_NONE if self.socket else ev
         self.cable_ma = cap if (self.socket and cap > 0) else 0
-        self._meter_ok = self.metered and hal.meter_read(self.meter)
+        got = hal.meter_read(self.meter) if self.metered else True
+        self._meter_ok = self.metered and got is True
+        self._meter_lost = got is False
         imax = 0
         if self._meter_ok:
             m = self.meter
@@ -450,7 +454,7 @@ class ChargePoint:
                 errors |= d.ERR_TEMP_HIGH
                 self._derate_ma = 0
         # meter, lock
-        if self.metered and not self._meter_ok:
+        if self._meter_lost:
             errors |= d.ERR_METER_COMM
         if self.lock is not None:
             errors |= self.lock.error
