@@ -70,11 +70,11 @@ class MeterDriver:
         return self.state
 
     def _decode(self):
-        word = self.master.word
+        m = self.master
         st = self.staging
         try:
             for slot, offset, typ, order, mul, div in self.fields[self.block]:
-                st[slot] = meters.scaled(word, offset, typ, order, mul, div)
+                st[slot] = meters.scaled(m, offset, typ, order, mul, div)
         except ValueError:
             return BAD_VALUE
         return DONE

@@ -113,18 +113,18 @@ def resolve(meter_map):
     return tuple(tuple(f) for f in out)
 
 
-def decode(word, offset, typ, order):
-    """The raw value at register `offset` of an answer; `word(i)` gives register i (0..65535).
+def decode(src, offset, typ, order):
+    """The raw value at register `offset` of an answer; `src.word(i)` gives register i (0..65535).
     Integers stay integers, float32 comes back as a float. Raises ValueError on NaN or infinity."""
     if typ == U16:
-        return word(offset)
+        return src.word(offset)
     if typ == S16:
-        v = word(offset)
+        v = src.word(offset)
         return v - 0x10000 if v & 0x8000 else v
     n = _WORDS[typ]
-    hi = word(offset + (n - 1 if order == LSW else 0))
+    hi = src.word(offset + (n - 1 if order == LSW else 0))
     if typ == F32:
-        lo = word(offset + (0 if order == LSW else 1))
+        lo = src.word(offset + (0 if order == LSW else 1))
         b = _F32
         b[0] = hi >> 8
         b[1] = hi & 0xFF
@@ -138,13 +138,14 @@ def decode(word, offset, typ, order):
         hi -= 0x10000  # stays a small int on 32-bit ports: no sign fix-up of a 32-bit value
     v = hi
     for k in range(1, n):
-        v = (v << 16) | word(offset + (n - 1 - k if order == LSW else k))
+        v = (v << 16) | src.word(offset + (n - 1 - k if order == LSW else k))
     return v
 
 
-def scaled(word, offset, typ, order, mul, div):
-    """The value in the point's unit (an int)."""
-    v = decode(word, offset, typ, order)
+def scaled(src, offset, typ, order, mul, div):
+    """The value in the point's unit (an int). Integer registers allocate nothing (32-bit ports: values
+    within the small-int range); float32 allocates its float."""
+    v = decode(src, offset, typ, order)
     if typ == F32:
         return int(v * mul) // div
     return v * mul // div

@@ -52,6 +52,58 @@ class ScriptedMeter:
         return n
 
 
+class Registers:
+    """Registers as an answer: `word(i)`, like RtuMaster after DONE."""
+
+    def __init__(self, regs):
+        self.regs = regs
+
+    def word(self, i):
+        return self.regs.get(i, 0)
+
+
+class ReplayPort:
+    """Answers every request with one fixed frame and allocates nothing: for the allocation check."""
+
+    def __init__(self, answer):
+        self.answer = bytearray(answer)
+        self.pos = len(answer)
+
+    def write(self, buf):
+        self.pos = 0
+
+    def readinto(self, buf):
+        n = len(self.answer) - self.pos
+        if n > len(buf):
+            n = len(buf)
+        for i in range(n):
+            buf[i] = self.answer[self.pos + i]
+        self.pos += n
+        return n
+
+
+def em24_driver_without_allocation(cycles):
+    """Bytes allocated by `cycles` EM24 poll cycles after a warm-up one (0 expected on MicroPython)."""
+    import gc
+
+    meter = ScriptedMeter(1, em24_regs((2301, 2302, 2303), (16000, 15000, 100), 73600, 990, 500, 123456))
+    meter.write(bytes([1, 4, 0, 0, 0, 0x36]))
+    drv = MeterDriver(RtuMaster(ReplayPort(meter.out), 9600, 100), meters.MAPS["em24"], period_ms=100)
+    buf = [0] * meters.SLOTS
+    t = run_driver(drv, 0, 200)
+    gc.collect()
+    gc.disable()
+    before = gc.mem_alloc()
+    for _ in range(cycles * 10):
+        t += 10
+        drv.poll(t)
+        drv.read(buf)
+    used = gc.mem_alloc() - before
+    gc.enable()
+    assert drv.cycles >= cycles and drv.failures == 0 and buf[meters.I1] == 16000
+    return used
+
+
 def put32(regs, addr, value, order):
     v = value & 0xFFFFFFFF
     hi, lo = v >> 16, v & 0xFFFF
@@ -93,8 +145,7 @@ def check_decode():
         regs[8 + k] = w
     regs[12], regs[13] = 0x7FC0, 0x0000  # a NaN
 
-    def word(i):
-        return regs.get(i, 0)
+    word = Registers(regs)
 
     assert meters.decode(word, 0, meters.S32, meters.LSW) == -123456
     assert meters.decode(word, 2, meters.U32, meters.MSW) == 0xFFFFFFFE

@@ -23,6 +23,13 @@ def test_on_micropython(micropython):
     assert out.strip() == repr([c.__name__ for c in meter_case.CHECKS])
 
 
+def test_meter_polling_allocates_nothing_on_micropython(micropython):
+    out = micropython.run(
+        "import meter_case\nprint(meter_case.em24_driver_without_allocation(20))", extra_path=[HERE]
+    )
+    assert out.strip() == "0"
+
+
 def test_uart_port_drives_the_direction_pin_without_waiting():
     pins = {}
     uart_log = []
