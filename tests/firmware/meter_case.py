@@ -221,7 +221,9 @@ def check_driver_cycle_and_loss():
     assert drv.read(buf) is True and buf[meters.ENERGY] == 131072 * 100 and drv.misses == 0
 
 
-def check_multi_block():
+def pro380_regs():
+    """PRO380 registers (float32): 230.1/229.9/231.0 V, 49.98 Hz, 16/15.5/0.25 A, 11.04 kW, PF 0.99,
+    1234.5 kWh."""
     regs = {}
     for k, v in enumerate((230.1, 229.9, 231.0)):
         putf(regs, 0x5002 + 2 * k, v)
@@ -231,15 +233,24 @@ def check_multi_block():
     putf(regs, 0x5012, 11.04)
     putf(regs, 0x502A, 0.99)
     putf(regs, 0x6000, 1234.5)
-    meter = ScriptedMeter(1, regs)
+    return regs
+
+
+def check_pro380_values(buf):
+    assert buf[meters.I1] == 16000 and buf[meters.I2] == 15500 and buf[meters.I3] == 250
+    assert abs(buf[meters.U1] - 230100) <= 1 and abs(buf[meters.POWER] - 11040000) <= 2
+    assert buf[meters.ENERGY] == 1234500 and abs(buf[meters.FREQ] - 49980) <= 1
+    assert abs(buf[meters.PF] - 990) <= 1
+
+
+def check_multi_block():
+    meter = ScriptedMeter(1, pro380_regs())
     drv = MeterDriver(RtuMaster(meter, 9600, 100), meters.MAPS["pro380"], period_ms=1000)
     run_driver(drv, 0, 300)
     buf = [0] * meters.SLOTS
     assert drv.read(buf) is True
     assert [r[2:4] for r in meter.requests] == [b"\x50\x02", b"\x60\x00"]
-    assert buf[meters.I1] == 16000 and buf[meters.I3] == 250
-    assert abs(buf[meters.U1] - 230100) <= 1 and abs(buf[meters.POWER] - 11040000) <= 2
-    assert buf[meters.ENERGY] == 1234500 and abs(buf[meters.FREQ] - 49980) <= 1
+    check_pro380_values(buf)
 
 
 CHECKS = (

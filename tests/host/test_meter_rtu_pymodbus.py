@@ -73,11 +73,17 @@ class MeterServer:
         self.server: ModbusSerialServer | None = None
         self.task: asyncio.Future[None] | None = None
 
-    def start(self) -> None:
-        values = [REGS.get(a, 0) for a in range(0x36)]
-        device = SimDevice(
-            id=UNIT, simdata=[SimData(0, count=0x36, values=values, datatype=DataType.REGISTERS)]
-        )
+    def start(self, meter_type: str = "em24", regs: dict[int, int] = REGS) -> None:
+        blocks = [
+            SimData(
+                start,
+                count=n,
+                values=[regs.get(a, 0) for a in range(start, start + n)],
+                datatype=DataType.REGISTERS,
+            )
+            for start, n in meters.MAPS[meter_type]["blocks"]
+        ]
+        device = SimDevice(id=UNIT, simdata=blocks)
 
         async def serve() -> ModbusSerialServer:
             server = ModbusSerialServer(device, port=self.port_name, baudrate=BAUD)
@@ -141,16 +147,30 @@ def test_rtu_reads_and_exceptions_against_pymodbus(line: tuple[PtyPort, MeterSer
     assert request(master, UNIT, 4, 0, 2) == DONE  # the line is usable again
 
 
-def test_driver_decodes_the_em24_map_from_pymodbus(line: tuple[PtyPort, MeterServer]) -> None:
-    port, _server = line
-    drv = MeterDriver(RtuMaster(port, BAUD, 300), meters.MAPS["em24"], unit=UNIT, period_ms=200)
+def poll_first_reading(drv: MeterDriver) -> list[int]:
     buf = [0] * meters.SLOTS
     t0 = time.monotonic()
     while drv.read(buf) is None and now_ms(t0) < 3000:
         drv.poll(now_ms(t0))
         time.sleep(0.01)
     assert drv.read(buf) is True and drv.failures == 0
-    assert buf == EXPECTED
+    return buf
+
+
+def test_driver_decodes_the_em24_map_from_pymodbus(line: tuple[PtyPort, MeterServer]) -> None:
+    port, _server = line
+    drv = MeterDriver(RtuMaster(port, BAUD, 300), meters.MAPS["em24"], unit=UNIT, period_ms=200)
+    assert poll_first_reading(drv) == EXPECTED
+
+
+def test_driver_decodes_float_blocks_of_the_pro380_map_from_pymodbus(
+    line: tuple[PtyPort, MeterServer],
+) -> None:
+    port, server = line
+    server.stop()
+    server.start("pro380", meter_case.pro380_regs())
+    drv = MeterDriver(RtuMaster(port, BAUD, 300), meters.MAPS["pro380"], unit=UNIT, period_ms=200)
+    meter_case.check_pro380_values(poll_first_reading(drv))
 
 
 def fake_machine(port: PtyPort) -> Any:
