@@ -30,8 +30,9 @@ LSW = 1  # low word first (Carlo Gavazzi INT32/UINT32/UINT64); bytes in a word a
 
 LIMIT = 1000000000  # a float beyond this (or NaN) is a garbled reading, not a measurement
 
-# Carlo Gavazzi EM24-DIN / EM21 "Communication protocol", table 2.3-1 "Instantaneous variables and
-# meters" (functions 03 and 04): INT32 LSW first; V*10, A*1000, W*10, PF*1000, Hz*10, kWh*10.
+# Carlo Gavazzi "EM21 communication protocol V1 rev 0" (pages headed "EM24-DIN Communication Protocol"),
+# section 2.1 (INT32 word order LSW->MSW) and table 2.3-1 "Instantaneous variables and meters" (functions
+# 03 and 04): V*10, A*1000, W*10, PF*1000, Hz*10, kWh*10. The EM24-DIN's own (v3) document was not at hand.
 _GAVAZZI_3PH_FIELDS = (
     (U1, 0x0000, S32, LSW, 100, 1),
     (U2, 0x0002, S32, LSW, 100, 1),
@@ -47,7 +48,7 @@ _GAVAZZI_3PH_FIELDS = (
 
 MAPS = {
     "em24": {
-        "source": "verified: Carlo Gavazzi EM24-DIN communication protocol, table 2.3-1",
+        "source": "verified: Carlo Gavazzi EM21/EM24-DIN communication protocol, 2.1 and table 2.3-1",
         "function": READ_INPUT,
         "blocks": ((0x0000, 0x36),),
         "fields": _GAVAZZI_3PH_FIELDS,
