@@ -1,7 +1,8 @@
 """Energy meter register maps as data, and their decoding into the point's integer units.
 
 One map per "Energy measuring device type" of pointconfig.METER_TYPES that has one. A map names the
-Modbus function, the register blocks read in one poll cycle (each one request), and its fields:
+Modbus function, the register blocks read in one poll cycle (each one request; `max_read` = the most
+registers the meter answers in one read, where its document limits it), and its fields:
 (slot, register, type, word order, mul, div). The slot is the index in the HAL's meter buffer
 (hal.Hal.meter_read: u1-u3 mV, i1-i3 mA, power mW, energy Wh, power factor permille, frequency mHz);
 value = raw * mul // div for integer registers, int(raw * mul) // div for float32. Floats end here: the
@@ -11,7 +12,7 @@ said in its `source` (docs/porting.md, "Energy meter").
 
 import struct
 
-from iomodule.modbus_rtu import READ_HOLDING, READ_INPUT
+from iomodule.modbus_rtu import MAX_REGS, READ_HOLDING, READ_INPUT
 
 U1, U2, U3, I1, I2, I3, POWER, ENERGY, PF, FREQ = range(10)
 SLOTS = 10
@@ -50,15 +51,20 @@ MAPS = {
     "em24": {
         "source": "verified: Carlo Gavazzi EM21/EM24-DIN communication protocol, 2.1 and table 2.3-1",
         "function": READ_INPUT,
-        "blocks": ((0x0000, 0x36),),
+        # The EM24-DIN PFA/PFB/X answer at most 11 registers a read (as transcribed from their protocol
+        # document v4r0 by third parties): four short reads instead of one.
+        "max_read": 11,
+        "blocks": ((0x0000, 6), (0x000C, 6), (0x0028, 2), (0x0031, 5)),
         "fields": _GAVAZZI_3PH_FIELDS,
     },
     "em340": {
         # The EM300-series protocol document was not at hand: the addresses are the EM24 ones, which
-        # third-party EM340 register lists repeat (V L1-N at 0x0000 INT32 *0.1).
+        # third-party EM340 register lists repeat (V L1-N at 0x0000 INT32 *0.1); at most 50 registers a
+        # read, as those lists say.
         "source": "NOT verified against the maker's EM300 document (EM24 layout assumed)",
         "function": READ_INPUT,
-        "blocks": ((0x0000, 0x36),),
+        "max_read": 50,
+        "blocks": ((0x0000, 0x12), (0x0028, 0x0E)),
         "fields": _GAVAZZI_3PH_FIELDS,
     },
     "em111": {
@@ -100,8 +106,13 @@ _F32 = bytearray(4)
 
 def resolve(meter_map):
     """Fields grouped by block with their offset in it: a tuple per block of
-    (slot, offset, type, order, mul, div). Raises ValueError if a field lies outside every block."""
+    (slot, offset, type, order, mul, div). Raises ValueError if a field lies outside every block or a
+    block is longer than the meter answers in one read (`max_read`, else the protocol's 125)."""
     blocks = meter_map["blocks"]
+    limit = meter_map.get("max_read", MAX_REGS)
+    for _start, count in blocks:
+        if count > limit:
+            raise ValueError("a block of %d registers exceeds the meter's %d a read" % (count, limit))
     out = [[] for _ in blocks]
     for slot, reg, typ, order, mul, div in meter_map["fields"]:
         for b in range(len(blocks)):

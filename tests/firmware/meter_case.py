@@ -63,13 +63,22 @@ class Registers:
 
 
 class ReplayPort:
-    """Answers every request with one fixed frame and allocates nothing: for the allocation check."""
+    """Answers each request with the next of fixed frames (one per block of a map, in the order the driver
+    asks) and allocates nothing: for the allocation check and bench/bench_meter.py."""
 
-    def __init__(self, answer):
-        self.answer = bytearray(answer)
-        self.pos = len(answer)
+    def __init__(self, meter_map, regs):
+        self.answers = []
+        for start, n in meter_map["blocks"]:
+            m = ScriptedMeter(1, regs)
+            m.write(bytes([1, meter_map["function"], start >> 8, start & 0xFF, 0, n]))
+            self.answers.append(bytearray(m.out))
+        self.answer = self.answers[0]
+        self.next = 0
+        self.pos = len(self.answer)
 
     def write(self, buf):
+        self.answer = self.answers[self.next]
+        self.next = (self.next + 1) % len(self.answers)
         self.pos = 0
 
     def readinto(self, buf):
@@ -86,9 +95,9 @@ def em24_driver_without_allocation(cycles):
     """Bytes allocated by `cycles` EM24 poll cycles after a warm-up one (0 expected on MicroPython)."""
     import gc
 
-    meter = ScriptedMeter(1, em24_regs((2301, 2302, 2303), (16000, 15000, 100), 73600, 990, 500, 123456))
-    meter.write(bytes([1, 4, 0, 0, 0, 0x36]))
-    drv = MeterDriver(RtuMaster(ReplayPort(meter.out), 9600, 100), meters.MAPS["em24"], period_ms=100)
+    mp = meters.MAPS["em24"]
+    port = ReplayPort(mp, em24_regs((2301, 2302, 2303), (16000, 15000, 100), 73600, 990, 500, 123456))
+    drv = MeterDriver(RtuMaster(port, 9600, 100), mp, period_ms=100)
     buf = [0] * meters.SLOTS
     t = run_driver(drv, 0, 200)
     gc.collect()
@@ -166,12 +175,16 @@ def check_maps():
     for name in meters.MAPS:
         fields = meters.resolve(meters.MAPS[name])  # every field inside a block
         assert len(fields) == len(meters.MAPS[name]["blocks"])
-    try:
-        meters.resolve({"blocks": ((0, 2),), "fields": ((meters.U1, 1, meters.S32, meters.MSW, 1, 1),)})
-    except ValueError:
-        pass
-    else:
-        raise AssertionError("field outside its block accepted")
+    for bad in (
+        {"blocks": ((0, 2),), "fields": ((meters.U1, 1, meters.S32, meters.MSW, 1, 1),)},
+        {"blocks": ((0, 12),), "max_read": 11, "fields": ()},
+    ):
+        try:
+            meters.resolve(bad)
+        except ValueError:
+            pass
+        else:
+            raise AssertionError("map accepted: %r" % bad)
 
 
 def run_driver(drv, t0, t1, step=10):

@@ -76,10 +76,7 @@ class MeterServer:
     def start(self, meter_type: str = "em24", regs: dict[int, int] = REGS) -> None:
         blocks = [
             SimData(
-                start,
-                count=n,
-                values=[regs.get(a, 0) for a in range(start, start + n)],
-                datatype=DataType.REGISTERS,
+                start, values=[regs.get(a, 0) for a in range(start, start + n)], datatype=DataType.REGISTERS
             )
             for start, n in meters.MAPS[meter_type]["blocks"]
         ]
