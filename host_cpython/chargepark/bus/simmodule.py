@@ -14,12 +14,13 @@ import hashlib
 import json
 import os
 import shutil
-import sys
 import tempfile
 from collections import deque
 from pathlib import Path
 
 from backplane import image, slots
+
+from chargepark.procs import micropython_binary
 
 FIRMWARE = Path(__file__).resolve().parents[3] / "firmware_mpy"
 OUTPUT_LINES = 200  # the tail of a module's console kept for error reports; a long run must not grow
@@ -45,13 +46,6 @@ def provision(flash_dir: Path, blob: bytes, *, uid: str, position: int) -> str:
     state = {"active": "a", "trial": None, "trying": None, "rollback": None, "sha": sha}
     (flash_dir / slots.STATE_FILE).write_text(json.dumps(state))
     return board
-
-
-def micropython_binary() -> str:
-    found = shutil.which("micropython") or str(Path(sys.executable).with_name("micropython"))
-    if not Path(found).exists():
-        raise RuntimeError("the `micropython` binary is missing")
-    return found
 
 
 class SimModule:
