@@ -30,8 +30,8 @@ from backplane import catalog, frame  # noqa: E402
 from chargepark.bus.agent import ControllerAgent  # noqa: E402
 from chargepark.bus.medium import MediumThread, SimMedium  # noqa: E402
 from chargepark.bus.simmodule import SimModule  # noqa: E402
-from chargepark.procs import micropython_binary  # noqa: E402
 from chargepark.bus.transport import SimTransport  # noqa: E402
+from chargepark.procs import micropython_binary  # noqa: E402
 
 BITRATE = 1_000_000
 POSITIONS = list(range(1, 13))
