@@ -55,7 +55,14 @@ cmd=${1:-help}
 [ $# -gt 0 ] && shift
 case "$cmd" in
     setup) setup ;;
-    run) setup; exec "$venv/bin/chargepark" run --sim 3 "$@" ;;
+    run)
+        setup
+        # Debian starts its own mosquitto on 1883 where systemd runs: use it as the system broker.
+        if [[ " $* " != *" --broker"* && " $* " != *" --mqtt-port"* ]] && (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; then
+            echo "dev.sh: a broker already listens on 127.0.0.1:1883; using it as the system broker"
+            set -- --broker 127.0.0.1:1883 "$@"
+        fi
+        exec "$venv/bin/chargepark" run --sim 3 "$@" ;;
     test) setup; exec "$venv/bin/scons" -Q test "$@" ;;
     *) sed -n '2,6p' "$0"; exit 2 ;;
 esac
