@@ -236,14 +236,18 @@ EA_MAX = const(32)
 
 # Events a point reports through pop_event() -> (code, arg).
 EVENTS = (
-    "session_start",  # arg: session number
-    "session_stop",  # arg: energy of the session in Wh
+    "session_start",  # arg: [session id, meter Wh or -1] (iomodule/session.py)
+    "session_stop",  # arg: [session id, meter Wh or -1, energy Wh, plug-in s, charging s, STOP_REASONS code]
     "error_new",  # arg: the new error bits
     "error_resolved",  # arg: the cleared error bits
     "rfid_read",  # arg: tag (str)
     "status",  # arg: new status code
     "ea_message",  # arg: Event Action description text for the backend (e.g. "EmergencyStop")
     "config_refused",  # arg: reason (str)
+    "session_release",  # arg: [session id, meter Wh or -1]: the session's first charging release
+    "latch_kept",  # arg: error bits still latched although a new configuration stopped monitoring them
+    "rfid_board",  # arg: the CHARX RFID/NFC board's firmware version "major.minor", when first known
+    "meter_ident",  # arg: [serial number, firmware version] of the energy meter as read at its start ("": none)
 )
 EV_SESSION_START = const(0)
 EV_SESSION_STOP = const(1)
@@ -253,6 +257,26 @@ EV_RFID_READ = const(4)
 EV_STATUS = const(5)
 EV_EA_MESSAGE = const(6)
 EV_CONFIG_REFUSED = const(7)
+EV_SESSION_RELEASE = const(8)
+EV_LATCH_KEPT = const(9)
+EV_RFID_BOARD = const(10)
+EV_METER_IDENT = const(11)
+
+# A load circuit's higher-level meter on this point's meter line (the bus message `higher_meter`): none
+# configured here, no reading yet, the values of its last complete cycle, communication lost.
+HIGHER_STATES = ("none", "waiting", "ok", "lost")
+HIGHER_NONE = const(0)
+HIGHER_WAITING = const(1)
+HIGHER_OK = const(2)
+HIGHER_LOST = const(3)
+
+# Why a session ended (session_stop). Only an unplug ends it normally; the rest abort it.
+STOP_REASONS = ("ev_disconnected", "disabled", "unavailable", "unconfigured", "enforced_unlock")
+STOP_EV_DISCONNECTED = const(0)
+STOP_DISABLED = const(1)
+STOP_UNAVAILABLE = const(2)
+STOP_UNCONFIGURED = const(3)
+STOP_ENFORCED_UNLOCK = const(4)
 
 # Live state of one point, in bus order: (name, unit). Every value is an integer. A unit naming a tuple
 # of this module (IEC_STATES, STATUSES, LOCK_STATES) means the value is a position in it; "bits" is a
@@ -291,12 +315,28 @@ LIVE_FIELDS = (
     ("flags", "bits"),  # FLAG_* below
     ("config_version", "count"),
     ("config_checksum", "crc32"),
+    ("limit", "LIMITS"),  # the limit that binds set_current_ma now
 )
 LIVE_TYPES = (
     "B", "B", "I", "I", "H", "I", "B", "B", "B", "B", "B",
     "I", "I", "I", "i", "i", "i", "i", "I", "I", "h", "I",
     "h", "I", "I", "I", "H", "H", "H", "H", "H", "I", "I",
+    "B",
 )  # fmt: skip
+
+# The limit that binds the signalled current (live field "limit"), the least of every limit in
+# iomodule.point._target; the WBM status page shows it as e.g. "13 A: cable".
+LIMITS = ("max_current", "setpoint", "awaiting_setpoint", "fallback", "event_action", "cable", "derating",
+          "balance", "overcurrent")  # fmt: skip
+LIMIT_MAX = const(0)  # the configured maximum
+LIMIT_SETPOINT = const(1)  # the head's set-point (load management, Modbus, OCPP through it)
+LIMIT_AWAITING = const(2)  # a load-managed point before its first set-point: its fallback current
+LIMIT_FALLBACK = const(3)  # head silent: the fallback current
+LIMIT_EVENT_ACTION = const(4)  # an Event Action's current reduction
+LIMIT_CABLE = const(5)  # the cable's capacity (PP)
+LIMIT_DERATING = const(6)  # temperature derating
+LIMIT_BALANCE = const(7)  # out-of-balance suppression (20 A)
+LIMIT_OVERCURRENT = const(8)  # stopped by the overcurrent monitor
 
 # Bits of the "flags" live field.
 FLAG_FALLBACK = const(0x0001)  # head silent: fallback current applied
@@ -311,3 +351,6 @@ FLAG_LAST_RFID_INVALID = const(0x0100)
 FLAG_AUTH_ONGOING = const(0x0200)
 FLAG_BACKEND_ONLINE = const(0x0400)  # as told by the head
 FLAG_CONFIGURED = const(0x0800)
+FLAG_AWAITING_SETPOINT = const(0x1000)  # in a load circuit, no set-point yet: the fallback current applies
+FLAG_ONE_PHASE = const(0x2000)  # the phase contactor is set to one phase (iomodule/phases.py)
+FLAG_PHASE_SWITCHING = const(0x4000)  # a 1-/3-phase switch is under way: no PWM, contactor open

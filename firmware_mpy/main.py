@@ -1,7 +1,9 @@
 """The IO-module program: board data -> HAL -> ChargePoint, then the fixed control tick forever.
 
-Options (docs/point-api.md): --board FILE, --sim-control PORT, --time real|sim, --tick-ms N, and the bus
-options of backplane.module (--bus HOST:PORT). Environment: CHARGEPARK_BOARD, CHARGEPARK_SIM_CONTROL,
+Options (docs/point-api.md): --board FILE, --sim-control PORT, --time real|sim, --tick-ms N, --meter-line FD
+(the simulated board reads its meter over Modbus RTU on that inherited pty end), --rfid-line M:S (both
+ends of the pty pair its simulated RFID reader and the driver talk over), and the bus options of
+backplane.module (--bus HOST:PORT). Environment: CHARGEPARK_BOARD, CHARGEPARK_SIM_CONTROL,
 CHARGEPARK_TIME, CHARGEPARK_TICK_MS. Runs on the unix micropython binary (simulated board), on the MCU
 boards, and on CPython.
 """
@@ -29,7 +31,8 @@ def _sleep_ms(ms):
         time.sleep(ms / 1000)
 
 
-_OPTIONS = ("--board", "--sim-control", "--time", "--tick-ms", "--bus")
+NV_FILE = "nvstate.json"  # in the flash root: what must outlive a restart (iomodule/nvstate.py)
+_OPTIONS = ("--board", "--sim-control", "--time", "--tick-ms", "--bus", "--meter-line", "--rfid-line")
 
 
 def options(argv):
@@ -78,12 +81,19 @@ def main(argv):
     tick = int(opts.get("--tick-ms", board.get("tick_ms", 10)))
     sim_time = opts.get("--time", "real") == "sim"
     control = None
+    from iomodule.nvstate import NvState
+
+    nv = NvState(NV_FILE)
     if board.get("hal") == "sim":
         from simboard.control import ControlServer
         from simboard.runner import SimBoard
 
-        sim = SimBoard(board, sim_time)
+        sim = SimBoard(board, sim_time, nv, opts.get("--rfid-line"))  # MASTER:SLAVE fds, simboard/rfidsim.py
         sim.tick_ms = tick
+        if "--meter-line" in opts:  # the simulated park's RTU meter (simboard/meterline.py)
+            from simboard.meterline import FdPort
+
+            sim.hal.meter_line(FdPort(int(opts["--meter-line"])))
         point = sim.point
         step = sim.tick
         if "--sim-control" in opts:
@@ -96,7 +106,7 @@ def main(argv):
         from iomodule.point import ChargePoint
 
         sim = None
-        point = ChargePoint(board, MachineHal(board))
+        point = ChargePoint(board, MachineHal(board), nv)
         step = point.tick
     if sim_time and control is None:
         raise SystemExit("--time sim needs the simulated board and --sim-control (the clock moves by `step`)")

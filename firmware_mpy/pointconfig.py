@@ -6,22 +6,14 @@ what it is sent with the same fields and checks and keeps its last good configur
 """
 
 import chargedefs as d
-from schema import BOOL, ENUM, INT, LIST, STR, Field, canonical
+from chargeschema import BOOL, ENUM, INT, LIST, STR, Field, canonical_crc32
+from iomodule import phases
+from iomodule.lock import SOCKET_TYPES
+from iomodule.meters import MAPS
+from iomodule.rfid import board as rfid_board
 
-SOCKET_TYPES = ("marquardt4", "kuester4", "hella3")  # 4-pos. Marquardt, 4-pos. Kuester, 3-pos. Hella actuator
-METER_TYPES = (
-    "none",
-    "eem350",
-    "eem357",
-    "eem357ee",
-    "eem157ee",
-    "eemam157",
-    "em24",
-    "em340",
-    "em111",
-    "pro380",
-    "wm3m4",
-)
+# A meter type exists exactly when its register map does (iomodule/meters.py).
+METER_TYPES = ("none",) + tuple(sorted(MAPS))  # noqa: RUF005 - MicroPython has no starred tuple display
 PHASE_ROTATIONS = ("unknown", "L1L2L3", "L2L3L1", "L3L1L2", "L1L3L2", "L3L2L1", "L2L1L3")
 RFID_READER_TYPES = ("twn4", "mde950", "uw_xeu1", "charx")
 
@@ -79,8 +71,9 @@ EVENT_ACTION = (
 )
 
 FIELDS = (
-    Field("name", STR, "Charge Point", lo=1, hi=32, doc="Unique name of the charging point"),
-    Field("location", STR, "", lo=0, hi=64, doc="Location"),
+    Field("name", STR, "Charge Point", lo=1, hi=32,
+          rest="charging_point_name", doc="Unique name of the charging point"),
+    Field("location", STR, "", lo=0, hi=64, rest="location", doc="Location"),
     # Charging Connection
     Field("connection_type", ENUM, "socket", choices=("socket", "connector"), module=True,
           doc="Socket outlet (mobile cable, PP coded) or connector (fixed cable)"),
@@ -94,15 +87,21 @@ FIELDS = (
     Field("status_d", ENUM, "reject", choices=("reject", "accept"), module=True,
           doc="Vehicles that ask for ventilation (state D)"),
     # Energy | Charge Currents
-    Field("min_current_a", INT, 10, lo=6, hi=80, unit="A", module=True, doc="Charge current minimum"),
-    Field("max_current_a", INT, 16, lo=6, hi=80, unit="A", module=True, doc="Charge current maximum"),
+    Field("min_current_a", INT, 10, lo=6, hi=80, unit="A", module=True,
+          rest="minimum_charge_current", doc="Charge current minimum"),
+    Field("max_current_a", INT, 16, lo=6, hi=80, unit="A", module=True,
+          rest="maximum_charge_current", doc="Charge current maximum"),
     Field("fallback_current_a", INT, 6, lo=0, hi=80, unit="A", module=True,
+          rest="fallback_charge_current",
           doc="Current when the head module is silent for the fallback time (below the minimum: suspend)"),
     Field("fallback_time_s", INT, 60, lo=1, hi=65534, unit="s", module=True,
           doc="Silence of the head module before the fallback current applies"),
     # Energy | Energy measuring device
-    Field("meter_type", ENUM, "none", choices=METER_TYPES, module=True, doc="Energy measuring device type"),
-    Field("phase_rotation", ENUM, "unknown", choices=PHASE_ROTATIONS, doc="Connector phase rotation"),
+    Field("meter_type", ENUM, "none", choices=METER_TYPES, module=True,
+          rest="energy_meter_type",
+          doc="Energy measuring device type: the types with a register map (iomodule/meters.py)"),
+    Field("phase_rotation", ENUM, "unknown", choices=PHASE_ROTATIONS,
+          rest="connector_phase_rotation", doc="Connector phase rotation"),
     Field("screen_abbreviation", STR, "", lo=0, hi=8, doc="Calibration law: abbreviation shown on the display"),
     Field("cp_selection", ENUM, "rfid", choices=("rfid", "screen"), doc="Calibration law: point selection"),
     # Monitoring | Protection
@@ -124,14 +123,19 @@ FIELDS = (
     Field("ptc_trip_ohm", INT, 2000, lo=100, hi=20000, unit="Ohm", module=True,
           doc="PTC chain terminating resistance: trip above it"),
     # Allow Charging
-    Field("release_mode", ENUM, "dashboard", choices=d.RELEASE_MODES, module=True, doc="Release mode (X120 code)"),
-    Field("rfid_reader", STR, "", lo=0, hi=32, doc="Charging point whose RFID reader serves this point"),
-    Field("rfid_reader_type", ENUM, "twn4", choices=RFID_READER_TYPES, doc="Type of RFID reader"),
+    Field("release_mode", ENUM, "dashboard", choices=d.RELEASE_MODES, module=True,
+          rest="release_charging_mode", doc="Release mode (X120 code)"),
+    Field("rfid_reader", STR, "", lo=0, hi=32,
+          rest="rfid_reader_device_uid", doc="Charging point whose RFID reader serves this point"),
+    Field("rfid_reader_type", ENUM, "twn4", choices=RFID_READER_TYPES, module=True,
+          rest="rfid_reader_type", doc="Type of RFID reader (the driver of this module's reader line)"),
     Field("rfid_timeout_s", INT, 60, lo=1, hi=3600, unit="s", module=True,
           doc="An RFID release without a connected vehicle is discarded after this time"),
-    Field("ocpp_connector_id", INT, -1, lo=-1, hi=1000, doc="OCPP ConnectorId (-1 = not set)"),
+    Field("ocpp_connector_id", INT, -1, lo=-1, hi=1000,
+          rest="ocpp16_connector_id", doc="OCPP ConnectorId (-1 = not set)"),
     # ISO 15118
-    Field("hlc", ENUM, "disabled", choices=("disabled", "optional", "required"), doc="High Level Communication"),
+    Field("hlc", ENUM, "disabled", choices=("disabled", "optional", "required"),
+          rest="evse_hlc_policy", doc="High Level Communication"),
     Field("evse_id", STR, "", lo=0, hi=37, doc="EVSE ID, e.g. DE123E4567"),
     Field("free_service", BOOL, False, doc="Free EVSE charge service"),
     Field("payment", ENUM, "external", choices=("external", "contract_and_external"), doc="Payment options"),
@@ -142,7 +146,24 @@ FIELDS = (
           doc="Event Actions, evaluated in this order every cycle"),
 )  # fmt: skip
 
-MODULE_FIELDS = tuple(f for f in FIELDS if f.module)
+# Module fields the head derives from other areas when it pushes; no chargepoint record stores them.
+DERIVED = (
+    Field("load_managed", BOOL, False, module=True,
+          doc="The point belongs to a load circuit: until the load manager's first set-point it signals its "
+              "fallback current, the room the manager keeps for a point it cannot reach"),
+    Field("higher_meter", BOOL, False, module=True,
+          doc="A load circuit's higher-level meter is on this point's meter line (RS-485): the module reads "
+              "it too, of the point's meter type at the point meter's address + 1"),
+    Field("rfid_byte_order", ENUM, "BE", choices=("BE", "LE"), module=True,
+          doc="UIDs as read (BE) or byte-reversed (LE): the OCPP key RFIDByteOrder"),
+    Field("rfid_char_order", BOOL, False, module=True,
+          doc="Swap the bytes of each 16-bit word of a UID: the OCPP key RFIDCharacterOrder"),
+)  # fmt: skip
+DERIVED += rfid_board.FIELDS  # the CHARX RFID/NFC board's, from the head's "rfidboard" area
+
+DERIVED += phases.FIELDS  # from the point's entry in its load circuit (the head's "loadcircuit" area)
+
+MODULE_FIELDS = tuple(f for f in FIELDS if f.module) + DERIVED
 
 
 def min_not_above_max(c):
@@ -166,6 +187,27 @@ def fallback_in_range(c):
     # suspends while the head is silent.
     if c["fallback_current_a"] > c["max_current_a"]:
         return ("fallback_current_a", "must not exceed the charge current maximum")
+    return None
+
+
+# The release modes in which an Event Action may issue or withdraw the charging release (Enable Charging
+# with Enable or Disable): "Via Remote Control: ... the release is issued via the REST API or Event
+# Actions" (manual, "Allow Charging | Release Mode"). The head's gate (release/gate.py) agrees (tested).
+EA_RELEASE_MODES = ("remote",)
+
+
+def release_by_event_actions(c):
+    """An Event Action that switches the charging release is refused outside EA_RELEASE_MODES; "bus"
+    (the release as the head sets it) is no release path and allowed in every mode."""
+    if c["release_mode"] in EA_RELEASE_MODES:
+        return None
+    for i, ea in enumerate(c["event_actions"]):
+        if ea["action"] == "enable_charging" and ea["switch"] != "bus":
+            return (
+                "event_actions[%d].switch" % i,
+                "Enable Charging %s switches the charging release: only in release mode remote "
+                "(Via Remote Control), not %s" % (ea["switch"], c["release_mode"]),
+            )
     return None
 
 
@@ -207,7 +249,14 @@ def _ea_io_problem(ea, n_in, n_out, n_ai):
 
 def checks_for(counts):
     """The cross-field checks for a module with `counts` = (digital inputs, digital outputs, analog inputs)."""
-    return (min_not_above_max, derating_order, fallback_in_range, _io_check(counts))
+    return (
+        min_not_above_max,
+        derating_order,
+        fallback_in_range,
+        release_by_event_actions,
+        _io_check(counts),
+        phases.checker(counts[1]),
+    )
 
 
 # The head validates against the full CHARX IO set; each module re-checks against its board's counts.
@@ -216,13 +265,12 @@ CHECKS = checks_for((d.DIGITAL_INPUTS, d.DIGITAL_OUTPUTS, d.ANALOG_INPUTS))
 
 def module_part(cfg):
     """The part of a full configuration the IO module needs (what the head sends over the bus)."""
-    return {f.name: cfg[f.name] for f in MODULE_FIELDS if f.name in cfg}
+    part = {f.name: cfg[f.name] for f in MODULE_FIELDS if f.name in cfg}
+    for f in DERIVED:
+        part.setdefault(f.name, f.default)
+    return part
 
 
 def checksum(module_cfg):
     """CRC-32 of the canonical text of the module fields: head and module compare it to detect drift."""
-    try:
-        from binascii import crc32
-    except ImportError:  # pragma: no cover - both interpreters have binascii
-        from zlib import crc32
-    return crc32(canonical(module_part(module_cfg)).encode()) & 0xFFFFFFFF
+    return canonical_crc32(module_part(module_cfg))

@@ -10,8 +10,8 @@ import struct
 from binascii import crc32
 
 import chargedefs
+import chargeschema
 import pointconfig
-import schema
 
 from backplane import values
 
@@ -23,6 +23,7 @@ CONFIG = 0x02
 POLL = 0x03
 COMMAND = 0x04
 DIAG = 0x05
+HIGHER_METER = 0x06
 UPDATE_BEGIN = 0x10
 UPDATE_CHUNK = 0x11
 UPDATE_END = 0x12
@@ -48,6 +49,10 @@ MESSAGES = {
         "diag_info",
         ("rx", "tx", "crc_errors", "duplicates", "bad_messages", "overruns", "events_lost"),
     ),
+    # the load circuit's higher-level meter on the module's meter line: chargedefs.HIGHER_STATES code and,
+    # when "ok", the reading in meter slots (iomodule.meters: mV, mA, mW, Wh, permille, mHz), else []
+    HIGHER_METER: ("higher_meter", ()),
+    HIGHER_METER | RESPONSE: ("higher_reading", ("state", "reading")),
     UPDATE_BEGIN: ("update_begin", ("size", "sha256", "board", "chunk")),
     UPDATE_BEGIN | RESPONSE: ("update_ready", ("slot",)),
     UPDATE_CHUNK: ("update_chunk", ("offset", "data", "crc")),
@@ -73,7 +78,7 @@ def _catalog_hash():
     shape.append([list(f) for f in chargedefs.LIVE_FIELDS])
     shape.append(LIVE_FORMAT)
     shape.append([[f.name, f.kind, [i.name for i in (f.item or ())]] for f in MODULE_FIELDS])
-    return crc32(schema.canonical(shape).encode()) & 0xFFFFFFFF
+    return crc32(chargeschema.canonical(shape).encode()) & 0xFFFFFFFF
 
 
 CATALOG_HASH = _catalog_hash()
@@ -109,7 +114,7 @@ def config_to_wire(cfg):
     out = []
     for f in MODULE_FIELDS:
         v = cfg[f.name]
-        if f.kind == schema.LIST:
+        if f.kind == chargeschema.LIST:
             v = [[entry[i.name] for i in f.item] for entry in v]
         out.append(v)
     return out
@@ -121,7 +126,7 @@ def config_from_wire(wire):
         raise ValueError("config: wrong field count")
     cfg = {}
     for f, v in zip(MODULE_FIELDS, wire):  # noqa: B905 - MicroPython zip has no strict; lengths checked
-        if f.kind == schema.LIST:
+        if f.kind == chargeschema.LIST:
             if not isinstance(v, list):
                 raise ValueError("config: %s must be a list" % f.name)
             entries = []

@@ -9,12 +9,18 @@ never applied twice. Events are kept until the head acknowledges them in a later
 import os
 import struct
 
+from chargedefs import HIGHER_OK
+from chargehandlers import Table
+from iomodule.meters import SLOTS
+
 from backplane import catalog, frame, slots
 from backplane.image import BadImage
 from backplane.update import UpdateReceiver
 
 MAX_EVENTS = 64
 RECENT_BROADCASTS = 8
+REQUESTS = Table()  # request type -> handler(link, *fields) -> the answer's payload
+_on = REQUESTS.on
 
 
 class ModuleLink:
@@ -22,19 +28,20 @@ class ModuleLink:
         self.point = point
         self.transport = transport
         self.position = identity["position"]
-        self.identity = [
-            identity["uid"],
-            board.get("hw_version", ""),
-            slots.firmware_version(),
-            board.get("name", ""),
-            self.position,
-            catalog.CATALOG_HASH,
-            0,  # boot id, set below
-            slots.describe(),
-        ]
         # A fresh random boot id tells the head that this module restarted (re-identify, re-configure).
         self.boot_id = struct.unpack("<I", os.urandom(4))[0] & 0x7FFFFFFF
-        self.identity[6] = self.boot_id
+        known = {
+            "uid": identity["uid"],
+            "hw_version": board.get("hw_version", ""),
+            "fw_version": slots.firmware_version(),
+            "board": board.get("name", ""),
+            "position": self.position,
+            "catalog": catalog.CATALOG_HASH,
+            "boot_id": self.boot_id,
+            "slot": slots.describe(),
+        }
+        # In the catalog's wire order; each answer appends its "seq", the last field.
+        self.identity = [known[n] for n in catalog.MESSAGES[catalog.IDENTIFY | catalog.RESPONSE][1][:-1]]
         self.updater = UpdateReceiver(board.get("name", ""))
         self.deframer = frame.Deframer()
         self.live = [0] * len(catalog.LIVE_NAMES)
@@ -146,7 +153,7 @@ class ModuleLink:
             return mtype | catalog.RESPONSE, self._dispatch(mtype, fields)
         except BadImage as e:
             reason = str(e)
-        except ValueError as e:  # includes schema.Invalid and a point's refused command
+        except ValueError as e:  # includes chargeschema.Invalid and a point's refused command
             self.bad_messages += 1
             reason = str(e) or "invalid"
         except TypeError:
@@ -158,45 +165,66 @@ class ModuleLink:
         return catalog.ERROR, catalog.pack(catalog.ERROR, mtype, reason)
 
     def _dispatch(self, mtype, fields):
+        handler = REQUESTS.handler(mtype)
+        if handler is None:
+            raise ValueError("not a request: %s" % catalog.name_of(mtype))
+        return handler(self, *fields)
+
+    # --- one handler per request type (the answer's payload) -------------------------------------------
+    @_on(catalog.POLL)
+    def _poll(self, boot_id, ack):
+        if boot_id == self.boot_id:
+            while self.events and self.events[0][0] <= ack:
+                self.events.pop(0)
+        self.point.state_into(self.live)
+        record = struct.pack(catalog.LIVE_FORMAT, *self.live)
+        return catalog.pack(
+            catalog.POLL | catalog.RESPONSE, self.boot_id, self.events[: catalog.EVENTS_PER_POLL], record
+        )
+
+    @_on(catalog.COMMAND)
+    def _command(self, name, value):
+        if name == catalog.RESET:
+            self.reset_pending = True  # after the answer went out
+        else:
+            self.point.command(name, value)
+        return catalog.pack(catalog.COMMAND | catalog.RESPONSE)
+
+    @_on(catalog.CONFIG)
+    def _config(self, checksum, wire):
         point = self.point
-        if mtype == catalog.POLL:
-            boot_id, ack = fields
-            if boot_id == self.boot_id:
-                while self.events and self.events[0][0] <= ack:
-                    self.events.pop(0)
-            point.state_into(self.live)
-            record = struct.pack(catalog.LIVE_FORMAT, *self.live)
-            return catalog.pack(
-                catalog.POLL | catalog.RESPONSE, self.boot_id, self.events[: catalog.EVENTS_PER_POLL], record
-            )
-        if mtype == catalog.COMMAND:
-            name, value = fields
-            if name == catalog.RESET:
-                self.reset_pending = True  # after the answer went out
-            else:
-                point.command(name, tuple(value) if isinstance(value, list) else value)
-            return catalog.pack(catalog.COMMAND | catalog.RESPONSE)
-        if mtype == catalog.CONFIG:
-            checksum, wire = fields
-            cfg = catalog.config_from_wire(wire)
-            if catalog.pointconfig.checksum(cfg) != checksum:
-                raise ValueError("config checksum mismatch")
-            point.configure(cfg)
-            return catalog.pack(
-                catalog.CONFIG | catalog.RESPONSE, point.config_version, point.config_checksum
-            )
-        if mtype == catalog.IDENTIFY:
-            seq = -1 if self.last_seq is None else self.last_seq
-            return catalog.pack(catalog.IDENTIFY | catalog.RESPONSE, *self.identity, seq)
-        if mtype == catalog.DIAG:
-            return catalog.pack(catalog.DIAG | catalog.RESPONSE, *self.counters())
-        if mtype == catalog.UPDATE_BEGIN:
-            return catalog.pack(catalog.UPDATE_BEGIN | catalog.RESPONSE, self.updater.begin(*fields))
-        if mtype == catalog.UPDATE_CHUNK:
-            return catalog.pack(catalog.UPDATE_CHUNK | catalog.RESPONSE, self.updater.chunk(*fields))
-        if mtype == catalog.UPDATE_END:
-            return catalog.pack(catalog.UPDATE_END | catalog.RESPONSE, self.updater.end())
-        raise ValueError("not a request: %s" % catalog.name_of(mtype))
+        point.configure(catalog.config_from_wire(wire), checksum)  # checks the checksum before applying
+        return catalog.pack(catalog.CONFIG | catalog.RESPONSE, point.config_version, point.config_checksum)
+
+    @_on(catalog.IDENTIFY)
+    def _identify(self):
+        seq = -1 if self.last_seq is None else self.last_seq
+        return catalog.pack(catalog.IDENTIFY | catalog.RESPONSE, *self.identity, seq)
+
+    @_on(catalog.DIAG)
+    def _diag(self):
+        return catalog.pack(catalog.DIAG | catalog.RESPONSE, *self.counters())
+
+    @_on(catalog.HIGHER_METER)
+    def _higher_meter(self):
+        reading = [0] * SLOTS
+        state = self.point.higher_meter(reading)
+        return catalog.pack(
+            catalog.HIGHER_METER | catalog.RESPONSE, state, reading if state == HIGHER_OK else []
+        )
+
+    @_on(catalog.UPDATE_BEGIN)
+    def _update_begin(self, size, sha256, board, chunk):
+        slot = self.updater.begin(size, sha256, board, chunk)
+        return catalog.pack(catalog.UPDATE_BEGIN | catalog.RESPONSE, slot)
+
+    @_on(catalog.UPDATE_CHUNK)
+    def _update_chunk(self, offset, data, crc):
+        return catalog.pack(catalog.UPDATE_CHUNK | catalog.RESPONSE, self.updater.chunk(offset, data, crc))
+
+    @_on(catalog.UPDATE_END)
+    def _update_end(self):
+        return catalog.pack(catalog.UPDATE_END | catalog.RESPONSE, self.updater.end())
 
 
 def bus_endpoint(argv=None):

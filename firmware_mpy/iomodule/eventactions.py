@@ -17,20 +17,28 @@ The engine keeps rules as flat int lists (no allocation per cycle).
 
 import chargedefs as d
 
-# rule slots
-_EVENT = 0
-_EV_IN = 1
-_COND = 2
-_COND_IN = 3
-_COND_VAL = 4
-_ACTION = 5
-_OUT = 6
-_VAL = 7
-_SWITCH = 8
-_TIMER = 9
-_UNTIL = 10  # runtime: timed action active until this time
-_ACTIVE = 11  # runtime: 1 while a timed action is active
-_SLOTS = 12
+try:
+    from micropython import const
+except ImportError:  # CPython
+
+    def const(x):
+        return x
+
+
+# rule slots (const: inlined, no module globals)
+_EVENT = const(0)
+_EV_IN = const(1)
+_COND = const(2)
+_COND_IN = const(3)
+_COND_VAL = const(4)
+_ACTION = const(5)
+_OUT = const(6)
+_VAL = const(7)
+_SWITCH = const(8)
+_TIMER = const(9)
+_UNTIL = const(10)  # runtime: timed action active until this time
+_ACTIVE = const(11)  # runtime: 1 while a timed action is active
+_SLOTS = const(12)
 
 SW_BUS = 0
 SW_ENABLE = 1

@@ -78,3 +78,23 @@ class Hal:
         (permille), frequency (mHz) and return True; return False if the meter does not answer (error
         bit 25), None while its first reading is still on the way (no values, no error yet)."""
         raise NotImplementedError
+
+    def meter_ident(self):
+        """(serial number, firmware version) of the meter once it was read (then None until it is read
+        anew); "" for what the type has no register for. None on a board that cannot tell."""
+        return None
+
+    def higher_setup(self, meter_type):
+        """A load circuit's higher-level meter of `meter_type` on the meter line at the point meter's
+        address + 1 ("none": no such meter); polled beside the point's meter by `meter_read`."""
+
+    def higher_read(self, buf):
+        """Like meter_read for the higher-level meter (the values of its last complete cycle, no polling);
+        None also where no higher-level meter is set up."""
+        return None
+
+    # RFID reader
+    def rfid_port(self, reader_type, spec):
+        """The line of the point's RFID reader, opened for the reader type (spec: iomodule/rfid), or None
+        where the board has none. The same object for the same type: the driver keeps its state."""
+        return None

@@ -1,19 +1,52 @@
 """Locking actuator of a socket outlet: drive pulse, feedback check, retries, errors.
 
-Each socket type has its own actuator profile in board data (board.json "lock_profiles"): the drive
-pulse length, how long to wait before reading the feedback, how many retries, and the feedback voltage
-windows of the locked and unlocked positions (a switch reads as two windows at the rails).
+The socket type names its actuator, and the actuator fixes the drive (`ACTUATORS`): the pulse length,
+how long to wait before reading the feedback, how many retries, and whether the feedback is a switch or
+analog. The feedback voltage windows of the locked and unlocked positions depend on the board's circuit
+and are board data (board.json "lock_feedback"; a switch reads as two windows at the rails).
 """
 
 import chargedefs as d
 
-_IDLE = 0
-_DRIVE = 1
-_SETTLE = 2
+try:
+    from micropython import const
+except ImportError:  # CPython
+
+    def const(x):
+        return x
+
+
+# (socket type, drive): 4-pos. Marquardt, 4-pos. Kuester, 3-pos. Hella actuator (pointconfig.SOCKET_TYPES)
+ACTUATORS = (
+    ("marquardt4", {"pulse_ms": 600, "settle_ms": 50, "retries": 2, "feedback": "switch"}),
+    ("kuester4", {"pulse_ms": 250, "settle_ms": 50, "retries": 2, "feedback": "analog"}),
+    ("hella3", {"pulse_ms": 150, "settle_ms": 30, "retries": 3, "feedback": "switch"}),
+)
+SOCKET_TYPES = tuple(name for name, _ in ACTUATORS)
+
+
+def profile(board, socket_type):
+    """The actuator's drive with this board's feedback windows; None if the board has no windows for it."""
+    windows = board.get("lock_feedback", {}).get(socket_type)
+    if windows is None:
+        return None
+    for name, drive in ACTUATORS:
+        if name == socket_type:
+            out = dict(drive)
+            out["locked_mv"] = windows["locked_mv"]
+            out["unlocked_mv"] = windows["unlocked_mv"]
+            return out
+    return None
+
+
+_IDLE = const(0)
+_DRIVE = const(1)
+_SETTLE = const(2)
 
 
 class Lock:
     def __init__(self, profile):
+        """`profile`: see profile() (drive and feedback windows)."""
         self.pulse_ms = profile["pulse_ms"]
         self.settle_ms = profile["settle_ms"]
         self.retries = profile["retries"]

@@ -3,7 +3,9 @@
 Board keys used: "pins" {cp_pwm, cp_adc, pp_adc, temp_adc, lock_fb_adc, lock_a, lock_b, contactor,
 rcm_trip, rcm_error, rcm_test, di: [..], do: [..], do_oe: [..], ai: [..]}, "adc" (bits of read_u16
 = 16), "cp" (window, sample_rate_hz), "meter" {uart, baud, parity, stop, tx, rx, de, address,
-period_ms, timeout_ms, misses}: the Modbus RTU energy meter (iomodule/meter.py, docs/porting.md).
+period_ms, timeout_ms, misses}: the Modbus RTU energy meter (iomodule/meter.py, docs/porting.md), "rfid"
+{uart, parity, stop, tx, rx, de}: the RFID reader's line, opened at the configured reader type's baud rate
+(iomodule/rfid).
 
 CP sampling: a Python loop cannot sample at the core's 400 kHz, so the window is rebuilt by equivalent-
 time sampling: a burst of ADC reads taken at whatever rate the loop reaches is split into the positive
@@ -16,7 +18,7 @@ import machine  # on the unix port this imports, but has no Pin/ADC/PWM: only re
 
 from iomodule import meters
 from iomodule.hal import Hal
-from iomodule.meter import MeterDriver
+from iomodule.meter import MeterLine
 from iomodule.modbus_rtu import RtuMaster, UartPort
 
 try:
@@ -59,11 +61,10 @@ class MachineHal(Hal):
         self.duty = 1000
         self.burst = [0] * _BURST
         self.period_n = board["cp"]["sample_rate_hz"] // 1000
-        self.meter_bus = None  # RtuMaster on the meter's UART, opened with the first metered config
-        self.meter = None
-        self.meter_type = "none"
+        self.meter_line = None  # MeterLine on the meter's UART, opened with the first metered config
         self.meter_ms = 0
         self.meter_last = ticks_ms()
+        self.rfid = None  # (baud, UartPort) of the reader line, reopened when the reader type's baud differs
 
     def cp_set(self, duty_permille):
         self.duty = duty_permille
@@ -146,14 +147,10 @@ class MachineHal(Hal):
         return -1
 
     def meter_setup(self, meter_type):
-        if self.meter is not None and meter_type == self.meter_type:
-            return  # the same meter: keep its reading and its miss count across a re-sent configuration
-        self.meter = None
-        self.meter_type = meter_type
         cfg = self.board.get("meter")
-        if not cfg or meter_type not in meters.MAPS:
-            return  # no meter line, or a type without a register map: meter_read reports it lost
-        if self.meter_bus is None:
+        if not cfg or (self.meter_line is None and meter_type not in meters.MAPS):
+            return  # no meter line, or "none" (validation admits only types with a register map)
+        if self.meter_line is None:
             parity = {"none": None, "even": 0, "odd": 1}[cfg.get("parity", "none")]
             port = UartPort(
                 machine,
@@ -165,20 +162,50 @@ class MachineHal(Hal):
                 cfg.get("rx"),
                 cfg.get("de"),
             )
-            self.meter_bus = RtuMaster(port, cfg["baud"], cfg.get("timeout_ms", 250))
-        self.meter = MeterDriver(
-            self.meter_bus,
-            meters.MAPS[meter_type],
-            cfg.get("address", 1),
-            cfg.get("period_ms", 1000),
-            cfg.get("misses", 3),
-        )
+            self.meter_line = MeterLine(
+                RtuMaster(port, cfg["baud"], cfg.get("timeout_ms", 250)),
+                cfg.get("address", 1),
+                cfg.get("period_ms", 1000),
+                cfg.get("misses", 3),
+            )
+        self.meter_line.fit(meter_type, self.meter_line.higher_type)
+
+    def higher_setup(self, meter_type):
+        if self.meter_line is not None:
+            self.meter_line.fit(self.meter_line.meter_type, meter_type)
+
+    def rfid_port(self, reader_type, spec):
+        cfg = self.board.get("rfid")
+        if not cfg:
+            return None
+        baud = spec["baud"]
+        if self.rfid is None or self.rfid[0] != baud:
+            parity = {"none": None, "even": 0, "odd": 1}[cfg.get("parity", "none")]
+            port = UartPort(
+                machine,
+                cfg["uart"],
+                baud,
+                parity,
+                cfg.get("stop", 1),
+                cfg.get("tx"),
+                cfg.get("rx"),
+                cfg.get("de"),
+            )
+            self.rfid = (baud, port)
+        return self.rfid[1]
 
     def meter_read(self, buf):
-        if self.meter is None:
+        line = self.meter_line
+        if line is None:
             return False
         t = ticks_ms()
         self.meter_ms += ticks_diff(t, self.meter_last)  # monotonic across the ticks_ms wrap
         self.meter_last = t
-        self.meter.poll(self.meter_ms)
-        return self.meter.read(buf)
+        line.poll(self.meter_ms)
+        return line.read(buf)
+
+    def higher_read(self, buf):
+        return self.meter_line.higher_read(buf) if self.meter_line is not None else None
+
+    def meter_ident(self):
+        return self.meter_line.ident() if self.meter_line is not None else None

@@ -7,18 +7,28 @@ cycle, None before the first one, False once `misses` cycles in a row failed (no
 exception, garbled value): the point reports "Energy meter communication error" (error bit 25) from then
 until the next complete cycle. A miss in between keeps the last good values (one lost frame on a noisy
 line is not a fault). Worst-case detection time: misses * period_ms + timeout.
+
+The meter's identification (serial number, firmware version: the map's `ident` registers) is read once
+before the first cycle, and again when the meter answers after it was lost (it may have been replaced):
+`ident` is then (serial, firmware), "" for what the type has no register for or did not answer, and
+`ident_new` is set until the point took it. A type without such registers reports ("", "") at once.
+
+Several drivers can share one RTU master (one line, one unit each: the point's meter at its address and a
+load circuit's higher-level meter at "default + 1", as the manual wires them): a driver only collects the
+answers to its own requests and starts one when the line is free.
 """
 
 from iomodule import meters
 from iomodule.modbus_rtu import DONE, PENDING
 
 BAD_VALUE = -5  # an answer that decoded to NaN/infinity/absurd float
+IDENT_TRIES = 2  # requests per identification field before it counts as not available
 
 
 class MeterDriver:
     def __init__(self, master, meter_map, unit=1, period_ms=1000, misses=3):
         self.master = master
-        master.abandon()  # an answer to a previous driver's request is not ours
+        master.abandon()  # an answer to a previous driver's request is not ours (a sharing one sends again)
         self.function = meter_map["function"]
         self.blocks = meter_map["blocks"]
         self.fields = meters.resolve(meter_map)
@@ -34,13 +44,28 @@ class MeterDriver:
         self.cycles = 0  # complete cycles, and failed ones with the last reason (diagnostics)
         self.failures = 0
         self.last_error = 0
+        self.ident_fields = meter_map.get("ident", ())
+        self.ident = None
+        self.ident_new = False
+        self.ident_got = ["", ""]
+        self.ident_at = -1  # the identification field being read; -1: none pending
+        self.ident_tries = 0
+        if self.ident_fields:
+            self.ident_at = 0
+        else:
+            self._ident_done()
 
     def poll(self, now_ms):
         """Advance by at most one step: finish or start one request. Call every control tick."""
         m = self.master
         if m.busy:
+            if m.owner is not self:
+                return  # another unit's request is on the line
             r = m.poll(now_ms)
             if r == PENDING:
+                return
+            if self.ident_at >= 0:
+                self._ident_answer(r)
                 return
             if r == DONE:
                 r = self._decode()
@@ -56,11 +81,15 @@ class MeterDriver:
                 return
             if not m.ready(now_ms):
                 return
+            if self.ident_at >= 0:
+                _which, reg, count, _kind = self.ident_fields[self.ident_at]
+                m.start(now_ms, self.unit, self.function, reg, count, self)
+                return
             self.cycle_at = now_ms
         elif not m.ready(now_ms):
             return
         start, count = self.blocks[self.block]
-        m.start(now_ms, self.unit, self.function, start, count)
+        m.start(now_ms, self.unit, self.function, start, count, self)
 
     def read(self, buf):
         if self.state:
@@ -79,6 +108,23 @@ class MeterDriver:
             return BAD_VALUE
         return DONE
 
+    def _ident_answer(self, r):
+        which, _reg, count, kind = self.ident_fields[self.ident_at]
+        self.ident_tries += 1
+        if r == DONE:
+            self.ident_got[which] = meters.ident_value(self.master, count, kind)
+        elif self.ident_tries < IDENT_TRIES:
+            return  # asked again at the next free slot
+        self.ident_tries = 0
+        self.ident_at += 1
+        if self.ident_at == len(self.ident_fields):
+            self._ident_done()
+
+    def _ident_done(self):
+        self.ident = (self.ident_got[0], self.ident_got[1])
+        self.ident_new = True
+        self.ident_at = -1
+
     def _commit(self):
         v = self.values
         st = self.staging
@@ -86,6 +132,9 @@ class MeterDriver:
             v[i] = st[i]
         self.block = 0
         self.misses = 0
+        if self.state is False and self.ident_fields:
+            self.ident_got[0] = self.ident_got[1] = ""
+            self.ident_at = 0  # answering again after a loss: perhaps another meter, identify it anew
         self.state = True
         self.cycles += 1
 
@@ -96,3 +145,54 @@ class MeterDriver:
         self.misses += 1
         if self.misses >= self.max_misses:
             self.state = False
+
+
+class MeterLine:
+    """The point's meter line: its meter at `unit` and, where a load circuit wants it, the circuit's
+    higher-level meter of the same type at `unit` + 1 (the manual: "default setting + 1"), one RTU master
+    shared by both drivers. A type re-sent unchanged keeps its driver (its reading and miss count)."""
+
+    def __init__(self, master, unit=1, period_ms=1000, misses=3):
+        self.master = master
+        self.unit = unit
+        self.period_ms = period_ms
+        self.misses = misses
+        self.meter_type = "none"
+        self.meter = None
+        self.higher_type = "none"
+        self.higher = None
+
+    def fit(self, meter_type, higher_type):
+        if meter_type != self.meter_type:
+            self.meter_type = meter_type
+            self.meter = self._driver(meter_type, self.unit)
+        if higher_type != self.higher_type:
+            self.higher_type = higher_type
+            self.higher = self._driver(higher_type, self.unit + 1)
+
+    def _driver(self, meter_type, unit):
+        mp = meters.MAPS.get(meter_type)
+        return MeterDriver(self.master, mp, unit, self.period_ms, self.misses) if mp else None
+
+    def poll(self, now_ms):
+        first = self.meter
+        second = self.higher
+        if self.master.owner is first:  # the other one asks first: they take the line in turns
+            first, second = second, first
+        if first is not None:
+            first.poll(now_ms)
+        if second is not None:
+            second.poll(now_ms)
+
+    def read(self, buf):
+        return self.meter.read(buf) if self.meter is not None else False
+
+    def higher_read(self, buf):
+        return self.higher.read(buf) if self.higher is not None else None
+
+    def ident(self):
+        d = self.meter
+        if d is None or not d.ident_new:
+            return None
+        d.ident_new = False
+        return d.ident

@@ -32,11 +32,11 @@ def _crc_table():
 _TABLE = _crc_table()
 
 
-def crc16(buf, n):
-    """CRC-16/Modbus (poly 0xA001 reflected, init 0xFFFF) of buf[0:n]; sent low byte first."""
+def crc16(buf, n, start=0):
+    """CRC-16/Modbus (poly 0xA001 reflected, init 0xFFFF) of buf[start:n]; sent low byte first."""
     crc = 0xFFFF
     t = _TABLE
-    for i in range(n):
+    for i in range(start, n):
         crc = (crc >> 8) ^ t[(crc ^ buf[i]) & 0xFF]
     return crc
 
@@ -59,6 +59,7 @@ class RtuMaster:
         self.rx = bytearray(5 + 2 * MAX_REGS)
         self.chunk = bytearray(32)
         self.busy = False
+        self.owner = None  # who sent the open request (several drivers can share one line, one unit each)
         self.n = 0  # bytes received of the current answer
         self.expect = 0
         self.unit = 0
@@ -71,8 +72,9 @@ class RtuMaster:
         """True when no request is open and the line has been quiet for the inter-frame gap."""
         return not self.busy and now_ms - self.quiet_since >= self.silence_ms
 
-    def start(self, now_ms, unit, function, address, count):
-        """Send a read request (function 3 or 4) for `count` registers from `address`."""
+    def start(self, now_ms, unit, function, address, count, owner=None):
+        """Send a read request (function 3 or 4) for `count` registers from `address`; `owner` is told
+        apart from other users of the line by `owner` until the request ends."""
         if count < 1 or count > MAX_REGS:
             raise ValueError("register count must be within 1..125")
         self._drain()  # late bytes of an answer we gave up on must not start this one
@@ -89,6 +91,7 @@ class RtuMaster:
         self.port.write(tx)
         self.unit = unit
         self.function = function
+        self.owner = owner
         self.expect = 5 + 2 * count
         self.n = 0
         self.busy = True

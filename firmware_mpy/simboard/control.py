@@ -96,7 +96,7 @@ class ControlServer:
             if not isinstance(req, dict):
                 raise ValueError("a request is a JSON object")
             reply = self.handler(req)
-        except (ValueError, TypeError, KeyError, IndexError) as e:
+        except Exception as e:  # a bad request is answered, never fatal to the module
             reply = {"ok": False, "error": "%s: %s" % (type(e).__name__, e)}
         self._send(fd, reply)
 

@@ -2,11 +2,18 @@
 
 Analog values are synthesised as raw ADC counts with the inverse of the board's scaling, so the firmware's
 real conversion and sampling code runs. The CP samples come from the circuit (generator, R1, diode, R2/R3).
+
+The energy meter is read straight from the plant (`plant_reading`: `--time sim`, fast and deterministic)
+or, once `meter_line` gave the HAL a Modbus RTU line, by the firmware's own RTU driver from the simulated
+park's meter on it (a pymodbus server serving the configured type's map with `plant_reading`'s values).
 """
 
 from chargecore import pt1000_mohm
+from iomodule import lock, meters
 from iomodule.analog import OPEN_OHM, Analog
 from iomodule.hal import Hal
+from iomodule.meter import MeterLine
+from iomodule.modbus_rtu import RtuMaster
 
 from simboard.plant import FREQUENCY_MHZ, PHASE_MV
 
@@ -17,10 +24,14 @@ class SimHal(Hal):
         self.plant = plant
         self.analog = Analog(board)
         self.lock_type = None  # the actuator fitted; the sim runner follows the configured socket type
-        self.profiles = board["lock_profiles"]
+        self.profiles = {t: lock.profile(board, t) for t in lock.SOCKET_TYPES}
         self.period = board["cp"]["sample_rate_hz"] // 1000  # samples per 1 kHz PWM period
         self._hi = self._lo = self._duty = -1
         self._buf = None
+        self.meter_type = "none"
+        self.higher_type = "none"
+        self.meter_bus = None  # MeterLine on the simulated meter's line (real time in the park)
+        self.rfid_driver = None  # the driver's end of the reader line (simboard/rfidsim.py has the other)
 
     def cp_set(self, duty_permille):
         self.plant.duty = duty_permille
@@ -106,16 +117,49 @@ class SimHal(Hal):
     def supply_mv(self):
         return self.plant.supply_reading_mv()
 
+    def meter_line(self, port, baud=19200):
+        """Read the meter over Modbus RTU on `port` from now on (unit 1, a poll cycle every 500 ms), and
+        a load circuit's higher-level meter at unit 2 when `higher_setup` asks for one."""
+        self.meter_bus = MeterLine(RtuMaster(port, baud, 250), 1, 500, 3)
+        self.meter_bus.fit(self.meter_type, self.higher_type)
+
+    def meter_setup(self, meter_type):
+        self.meter_type = meter_type
+        if self.meter_bus is not None:
+            self.meter_bus.fit(meter_type, self.higher_type)
+
+    def higher_setup(self, meter_type):
+        self.higher_type = meter_type
+        if self.meter_bus is not None:
+            self.meter_bus.fit(self.meter_type, meter_type)
+
     def meter_read(self, buf):
+        line = self.meter_bus
+        if line is None:
+            return self.plant_reading(buf)
+        line.poll(self.plant.now_ms)
+        return line.read(buf)
+
+    def higher_read(self, buf):
+        return self.meter_bus.higher_read(buf) if self.meter_bus is not None else None
+
+    def meter_ident(self):
+        return self.meter_bus.ident() if self.meter_bus is not None else None
+
+    def rfid_port(self, reader_type, spec):
+        return self.rfid_driver  # one simulated line; the simulated reader follows the configured type
+
+    def plant_reading(self, buf):
+        """What an ideal meter reads from the plant (False while the `meter_comm` fault is on)."""
         p = self.plant
         if p.has("meter_comm"):
             return False
-        buf[0] = PHASE_MV
-        buf[1] = PHASE_MV
-        buf[2] = PHASE_MV
-        p.phase_currents(buf, 3)
-        buf[6] = p.power_mw()
-        buf[7] = p.energy_mwh // 1000
-        buf[8] = 990 if p.draw_ma else 1000
-        buf[9] = FREQUENCY_MHZ
+        buf[meters.U1] = PHASE_MV
+        buf[meters.U2] = PHASE_MV
+        buf[meters.U3] = PHASE_MV
+        p.phase_currents(buf, meters.I1)
+        buf[meters.POWER] = p.power_mw()
+        buf[meters.ENERGY] = p.energy_mwh // 1000
+        buf[meters.PF] = 990 if p.draw_ma else 1000
+        buf[meters.FREQ] = FREQUENCY_MHZ
         return True

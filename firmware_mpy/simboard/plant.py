@@ -38,8 +38,11 @@ FAULTS = (
     "overcurrent",
     "imbalance",
     "meter_comm",
+    "higher_meter_comm",
     "vehicle_f",
     "supply",
+    "rfid_silent",
+    "rfid_garbage",
 )
 
 
@@ -83,6 +86,7 @@ class Plant:
         self.rcm_ua = 0
         self.overdraw_pct = 125
         self.imbalance_a = 0
+        self.building_a = 0  # the building's load per phase behind a higher-level meter on this line
         # vehicle current following
         self.draw_ma = 0
         self._target_ma = 0
@@ -276,6 +280,7 @@ class Plant:
             "contactor": self.contactor,
             "draw_ma": self.draw_ma,
             "lock_pos": self.lock_pos,
+            "lock_drive": self.lock_drive,
             "locked": self.lock_locked(),
             "outputs": list(self.outputs),
             "di": list(self.di),

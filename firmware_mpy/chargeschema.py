@@ -10,6 +10,8 @@ BOOL = "bool"
 STR = "str"
 ENUM = "enum"
 LIST = "list"
+INTS = "ints"  # a list of integers, each within lo..hi
+ANY = "any"  # passed on as it is: whoever receives it validates it with its own schema
 
 
 class Field:
@@ -17,22 +19,59 @@ class Field:
 
     `lo`/`hi` bound an int (inclusive), the length of a str, or the number of items of a list. `choices`
     lists the values an enum accepts. `item` is the schema of each list entry. `module` tells whether the
-    IO module needs the field (the head sends only those over the bus).
+    IO module needs the field (the head sends only those over the bus). `rest` is the field's CHARX
+    JupiCore REST name where it has one. `wbm_only` marks a WBM setting that the area's protocol does not
+    expose (an OCPP field that is no OCPP configuration key).
     """
 
+    # The defaults live on the class and an instance stores only what it sets: a module holds ~100
+    # Fields in RAM, and a smaller attribute table saves about 30 % of each (docs/porting.md "Memory budget").
+    lo = None
+    hi = None
+    choices = None
+    unit = ""
+    doc = ""
+    module = False
+    item = None
+    rest = ""
+    wbm_only = False
+
     def __init__(
-        self, name, kind, default, lo=None, hi=None, choices=None, unit="", doc="", module=False, item=None
+        self,
+        name,
+        kind,
+        default,
+        lo=None,
+        hi=None,
+        choices=None,
+        unit="",
+        doc="",
+        module=False,
+        item=None,
+        rest="",
+        wbm_only=False,
     ):
         self.name = name
         self.kind = kind
         self.default = default
-        self.lo = lo
-        self.hi = hi
-        self.choices = choices
-        self.unit = unit
-        self.doc = doc
-        self.module = module
-        self.item = item
+        if lo is not None:
+            self.lo = lo
+        if hi is not None:
+            self.hi = hi
+        if choices is not None:
+            self.choices = choices
+        if unit:
+            self.unit = unit
+        if doc:
+            self.doc = doc
+        if module:
+            self.module = module
+        if item is not None:
+            self.item = item
+        if rest:
+            self.rest = rest
+        if wbm_only:
+            self.wbm_only = wbm_only
 
 
 class Invalid(ValueError):
@@ -75,6 +114,16 @@ def _check(f, value, path, errors):
     if kind == ENUM:
         if value not in f.choices:
             errors[path] = "must be one of %s" % ", ".join(str(c) for c in f.choices)
+        return value
+    if kind == ANY:
+        return value
+    if kind == INTS:
+        if not isinstance(value, list):
+            errors[path] = "must be a list of integers"
+            return value
+        for i in range(len(value)):
+            item = Field(f.name, INT, 0, f.lo, f.hi, unit=f.unit)
+            _check(item, value[i], "%s[%d]" % (path, i), errors)
         return value
     if kind == LIST:
         if not isinstance(value, list):
@@ -146,28 +195,76 @@ def validate(fields, data, checks=(), base=None):
 
 def canonical(value):
     """A stable text form (sorted keys, no spaces) for checksums; json.dumps lacks sort_keys on MicroPython."""
+    parts = []
+    _put(parts.append, value)
+    return "".join(parts)
+
+
+def canonical_crc32(value):
+    """CRC-32 of canonical(value), fed in pieces of a few dozen bytes. A module computes it inside the bus's
+    configuration step, where its heap peaks: the whole text (or the list of its pieces) would need one
+    large block of a fragmented heap, and concatenating per value made 125 KB of garbage (64-bit)."""
+    from binascii import crc32
+
+    parts = []
+    crc = 0
+
+    def emit(piece):
+        nonlocal crc
+        parts.append(piece)
+        if len(parts) == 32:  # a few dozen bytes of text
+            crc = crc32("".join(parts).encode(), crc)
+            del parts[:]
+
+    _put(emit, value)
+    return crc32("".join(parts).encode(), crc) & 0xFFFFFFFF
+
+
+def _put(emit, value):
     if isinstance(value, dict):
-        return "{" + ",".join(_quote(k) + ":" + canonical(value[k]) for k in sorted(value)) + "}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ",".join(canonical(v) for v in value) + "]"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if value is None:
-        return "null"
-    if isinstance(value, str):
-        return _quote(value)
-    return str(value)
+        emit("{")
+        sep = ""
+        for k in sorted(value):
+            emit(sep)
+            _quote(emit, k)
+            emit(":")
+            _put(emit, value[k])
+            sep = ","
+        emit("}")
+    elif isinstance(value, (list, tuple)):
+        emit("[")
+        sep = ""
+        for v in value:
+            emit(sep)
+            _put(emit, v)
+            sep = ","
+        emit("]")
+    elif value is True:
+        emit("true")
+    elif value is False:
+        emit("false")
+    elif value is None:
+        emit("null")
+    elif isinstance(value, str):
+        _quote(emit, value)
+    else:
+        emit(str(value))
 
 
-def _quote(text):
-    out = '"'
+def _quote(emit, text):
+    emit('"')
+    for ch in text:
+        if ch == '"' or ch == "\\" or ord(ch) < 0x20:
+            break
+    else:
+        emit(text)  # nothing to escape (nearly always): no string per character
+        emit('"')
+        return
     for ch in text:
         if ch == '"' or ch == "\\":
-            out += "\\" + ch
+            emit("\\" + ch)
         elif ord(ch) < 0x20:
-            out += "\\u%04x" % ord(ch)
+            emit("\\u%04x" % ord(ch))
         else:
-            out += ch
-    return out + '"'
+            emit(ch)
+    emit('"')
