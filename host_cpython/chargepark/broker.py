@@ -10,9 +10,19 @@ import socket
 import time
 from pathlib import Path
 
+from chargepark import topics
 from chargepark.procs import start_child
 
 CANDIDATES = ("/usr/sbin/mosquitto", "/usr/bin/mosquitto")
+
+# The QoS 1 messages the broker holds for one subscriber that falls behind (the bridge mosquitto while it
+# restarts on a change, a busy service), sized for the largest station: QUEUE_ROUNDS times every data
+# parameter and the `live` message of PARK_POINTS points. Beyond it mosquitto drops and counts the drop in
+# `$SYS/broker/publish/messages/dropped` (the bridge reports it, bridge/status.py).
+PARK_POINTS = 250
+QUEUE_ROUNDS = 10
+QUEUE = PARK_POINTS * (len(topics.DATA_PARAMS) + 1) * QUEUE_ROUNDS
+DROPPED = "$SYS/broker/publish/messages/dropped"
 
 
 def mosquitto_binary() -> str:
@@ -22,7 +32,7 @@ def mosquitto_binary() -> str:
     return found
 
 
-def render_config(host: str, port: int) -> str:
+def render_config(host: str, port: int, queue: int = QUEUE) -> str:
     # Loopback only and anonymous: the local bus is the services' own; a remote bridge is configured apart.
     # `user` = ourselves: a root mosquitto would otherwise switch to user "mosquitto", and that change of
     # credentials clears PR_SET_PDEATHSIG (the broker would outlive a killed supervisor).
@@ -36,7 +46,7 @@ def render_config(host: str, port: int) -> str:
             "log_dest stderr",
             "log_type error",
             "log_type warning",
-            "max_queued_messages 10000",
+            "max_queued_messages %d" % queue,
             "",
         ]
     )

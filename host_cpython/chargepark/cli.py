@@ -7,11 +7,20 @@ import asyncio
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chargepark import __version__
 
+if TYPE_CHECKING:
+    from rich.console import JustifyMethod
+
 DEFAULT_DATA = "var"
-SIM_ACTIONS = ("plug", "unplug", "charge", "pause", "resume", "rfid", "fault", "ev", "state", "events")
+# `chargepark service status`: (header, justify, field of the supervisor's status) per column.
+SERVICE_COLUMNS: tuple[tuple[str, JustifyMethod, str], ...] = (
+    ("service", "left", "name"), ("state", "left", "state"), ("version", "left", "version"),
+    ("pid", "right", "pid"), ("uptime s", "right", "uptime_s"), ("restarts", "right", "restarts"),
+    ("last error / note", "left", "last_error"),
+)  # fmt: skip
 
 
 def _data(p: argparse.ArgumentParser) -> None:
@@ -27,6 +36,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         mqtt_port=args.mqtt_port,
         rest_port=args.rest_port,
         web_port=args.web_port,
+        loadmgmt_port=args.loadmgmt_port,
         broker=args.broker,
         only=set(args.services.split(",")) if args.services else None,
         table=sys.stdout.isatty() and not args.no_table,
@@ -56,23 +66,15 @@ def cmd_service(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(reply, indent=1))
     elif args.action == "status":
-        print(
-            "%-18s %-14s %-8s %6s %9s %8s  %s"
-            % ("service", "state", "version", "pid", "uptime s", "restarts", "last error / note")
-        )
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(box=None, pad_edge=False, header_style="bold")
+        for header, justify, key in SERVICE_COLUMNS:  # a narrow terminal folds the notes, nothing else
+            table.add_column(header, justify=justify, no_wrap=key != "last_error")
         for s in reply["services"]:
-            print(
-                "%-18s %-14s %-8s %6s %9s %8s  %s"
-                % (
-                    s["name"],
-                    s["state"],
-                    s["version"],
-                    s["pid"] or "-",
-                    s["uptime_s"],
-                    s["restarts"],
-                    s["last_error"],
-                )
-            )
+            table.add_row(*("-" if s[key] is None else str(s[key]) for _, _, key in SERVICE_COLUMNS))
+        Console(highlight=False).print(table)
     else:
         print("restarted: %s" % ", ".join(reply["restarted"]))
     return 0
@@ -87,21 +89,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
             raise ConnectionError(
                 "no simulated point %d (points: %s)" % (args.point, ", ".join(map(str, sorted(points))))
             )
-        req: dict[str, object] = {"cmd": args.action}
-        if args.action == "plug":
-            req["cable_a"] = args.cable
-        elif args.action == "rfid":
-            if not args.args:
-                raise ValueError("rfid needs the card's tag")
-            req["tag"] = args.args[0]
-        elif args.action == "fault":
-            if len(args.args) != 2 or args.args[1] not in ("on", "off"):
-                raise ValueError("fault needs NAME on|off (names: docs/point-api.md)")
-            req.update(name=args.args[0], on=args.args[1] == "on")
-        elif args.action == "ev":
-            for item in args.args:
-                key, _, value = item.partition("=")
-                req[key] = json.loads(value)
+        req = dict(simctl.arguments(args.action, args.args), cmd=args.action)
         reply = simctl.request(points[args.point]["sim_control"], req)
     except (ConnectionError, OSError, ValueError) as e:
         print("chargepark: %s" % e, file=sys.stderr)
@@ -120,6 +108,18 @@ def cmd_config(args: argparse.Namespace) -> int:
     from chargepark.config import cli as config_cli
 
     return config_cli.run(args)
+
+
+def cmd_network(args: argparse.Namespace) -> int:
+    from chargepark.network import cli as network_cli
+
+    return network_cli.run(args)
+
+
+def cmd_bundle(args: argparse.Namespace) -> int:
+    from chargepark.bundle import cli as bundle_cli
+
+    return bundle_cli.run(args)
 
 
 def cmd_flash(args: argparse.Namespace) -> int:
@@ -165,6 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--web-port", type=int, help="WBM port (0 = any free port; default: configured)")
     run.add_argument(
+        "--loadmgmt-port", type=int, help="load management REST port (0 = any free port; default: configured)"
+    )
+    run.add_argument(
         "--broker",
         metavar="HOST:PORT",
         help="use this system broker instead of our own ('' = our own; default: configured)",
@@ -185,9 +188,14 @@ def build_parser() -> argparse.ArgumentParser:
     sim = sub.add_parser("sim", help="drive a running simulated park (plug, charge, faults, ...)")
     _data(sim)
     sim.add_argument("--point", type=int, required=True, help="bus position of the simulated point")
-    sim.add_argument("action", choices=SIM_ACTIONS)
-    sim.add_argument("args", nargs="*", help="rfid TAG | fault NAME on|off | ev key=value ...")
-    sim.add_argument("--cable", type=int, default=32, help="cable capacity in A (plug)")
+    from simboard.runner import SIM
+
+    sim.add_argument("action", choices=SIM.names(), help="a sim-control command (docs/point-api.md)")
+    sim.add_argument(
+        "args",
+        nargs="*",
+        help="its arguments in order or as name=value: rfid TAG | fault NAME on|off | ev max_a=16 ...",
+    )
     sim.set_defaults(func=cmd_sim)
 
     upd = sub.add_parser("update", help="install a firmware image on modules over the bus (running head)")
@@ -204,11 +212,23 @@ def build_parser() -> argparse.ArgumentParser:
     config_cli.add_arguments(cfg)
     cfg.set_defaults(func=cmd_config)
 
+    net = sub.add_parser("network", help="apply the network area to this Linux system (--dry-run), status")
+    from chargepark.network import cli as network_cli
+
+    network_cli.add_arguments(net)
+    net.set_defaults(func=cmd_network)
+
     fl = sub.add_parser("flash", help="write a board image to an IO module over its USB serial port")
     from chargepark import flash
 
     flash.add_arguments(fl)
     fl.set_defaults(func=cmd_flash)
+
+    bdl = sub.add_parser("bundle", help="signed software bundles: keygen, build, sign, verify, install")
+    from chargepark.bundle import cli as bundle_cli
+
+    bundle_cli.add_arguments(bdl)
+    bdl.set_defaults(func=cmd_bundle)
 
     sd = sub.add_parser("systemd", help="install the systemd unit of the head")
     sd.add_argument("--dest", type=Path, default=Path("/etc/systemd/system"))

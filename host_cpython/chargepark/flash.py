@@ -1,38 +1,34 @@
 """`chargepark flash`: put a board image (out/images/<BOARD>/) onto a real IO module over its USB serial port.
 
 The files are checked against the image's manifest (SHA-256) first, then written through MicroPython's raw
-REPL (Ctrl-A: execute code without echo), in base64 chunks, each file verified on the board by its SHA-256
-afterwards. Nothing but pyserial is needed on the host; any MicroPython board with a REPL on the port works.
-`--dry-run` prints what would be copied and touches no port.
+REPL by mpremote's serial transport, each file verified on the board by its SHA-256 afterwards (mpremote
+reads it back and hashes it here when the board has no hashlib). Any MicroPython board with a REPL on the
+port works. `--dry-run` prints what would be copied and touches no port.
 """
 
 from __future__ import annotations
 
 import argparse
-import binascii
+import contextlib
 import hashlib
+import io
 import json
 import sys
-import time
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import Any
 
-CHUNK = 384  # bytes per write command: fits the REPL line buffer of small boards
+from mpremote.transport import TransportError, TransportExecError
+from mpremote.transport_serial import SerialTransport
+from rich.console import Console
+from rich.progress import Progress
+
+from chargepark.progressbar import label, transfer_progress
+
 DEFAULT_IMAGES = Path("out") / "images"
 
 
 class FlashError(Exception):
     """A refused image or a board that does not do what the raw REPL protocol says; the reason is the text."""
-
-
-class Port(Protocol):
-    def write(self, data: bytes) -> int | None: ...
-
-    def read(self, size: int = 1) -> bytes: ...
-
-    def reset_input_buffer(self) -> None: ...
-
-    def close(self) -> None: ...
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -81,100 +77,50 @@ def directories(plan: list[tuple[str, bytes]]) -> list[str]:
     return sorted(dirs, key=lambda p: (p.count("/"), p))
 
 
-class RawRepl:
-    """The MicroPython raw REPL over a byte port: enter (Ctrl-C, Ctrl-A), exec (code + Ctrl-D), leave."""
-
-    def __init__(self, port: Port, timeout: float) -> None:
-        self.port = port
-        self.timeout = timeout
-
-    def _read_until(self, marker: bytes) -> bytes:
-        data = b""
-        end = time.monotonic() + self.timeout
-        while not data.endswith(marker):
-            chunk = self.port.read(1)
-            if chunk:
-                data += chunk
-            elif time.monotonic() > end:
-                raise FlashError(
-                    "the board did not answer (waited %.0f s for %r; got %r)"
-                    % (self.timeout, marker, data[-80:])
-                )
-        return data
-
-    def enter(self) -> None:
-        self.port.write(b"\r\x03\x03")
-        time.sleep(0.1)
-        self.port.reset_input_buffer()
-        self.port.write(b"\x01")
-        self._read_until(b"raw REPL; CTRL-B to exit\r\n>")
-
-    def exec(self, code: str) -> bytes:
-        self.port.write(code.encode() + b"\x04")
-        if self._read_until(b"OK") != b"OK":
-            raise FlashError("the board refused the command")
-        out = self._read_until(b"\x04")[:-1]
-        err = self._read_until(b"\x04")[:-1]
-        self._read_until(b">")
-        if err:
-            raise FlashError("the board raised: %s" % err.decode(errors="replace").strip().splitlines()[-1])
-        return out
-
-    def leave(self, reset: bool) -> None:
-        self.port.write(b"\x02")
-        if reset:
-            self.port.write(b"\x04")  # soft reset from the friendly REPL: boot.py -> main.py
+def _enter_raw_repl(transport: SerialTransport, timeout: float) -> None:
+    said = io.StringIO()
+    try:
+        # No soft reset: boot.py starts the point's program, which would take the REPL away again.
+        # mpremote prints what the board said before it gives up: keep it for the message.
+        with contextlib.redirect_stdout(said):
+            transport.enter_raw_repl(soft_reset=False, timeout_overall=timeout)
+    except TransportError as e:
+        raise FlashError(
+            "the board did not answer with a raw REPL (waited %.0f s; got %s)"
+            % (timeout, said.getvalue().strip() or "nothing")
+        ) from e
 
 
-class Progress:
-    def __init__(self, total: int, out: TextIO) -> None:
-        self.total = max(total, 1)
-        self.done = 0
-        self.out = out
-
-    def advance(self, n: int, label: str) -> None:
-        self.done += n
-        filled = 30 * self.done // self.total
-        self.out.write(
-            "\r[%s%s] %3d%% %7.1f/%.1f kB %-40s"
-            % (
-                "#" * filled,
-                "." * (30 - filled),
-                100 * self.done // self.total,
-                self.done / 1024,
-                self.total / 1024,
-                label[-40:],
+def flash(
+    transport: SerialTransport, plan: list[tuple[str, bytes]], timeout: float, reset: bool, progress: Progress
+) -> None:
+    """Write every file of the plan through the raw REPL, each checked on the board by its SHA-256."""
+    _enter_raw_repl(transport, timeout)
+    try:
+        for d in directories(plan):
+            if not transport.fs_isdir(d):
+                transport.fs_mkdir(d)
+        task = progress.add_task("", total=sum(len(data) for _, data in plan))
+        done = 0
+        for path, data in plan:
+            progress.update(task, description=label(path))
+            transport.fs_writefile(
+                path,
+                data,
+                progress_callback=lambda n, _total, base=done: progress.update(task, completed=base + n),
             )
-        )
-        self.out.flush()
-
-    def finish(self) -> None:
-        self.out.write("\n")
-
-
-def flash(port: Port, plan: list[tuple[str, bytes]], timeout: float, reset: bool, out: TextIO) -> None:
-    repl = RawRepl(port, timeout)
-    repl.enter()
-    repl.exec("import os, binascii, hashlib")
-    for d in directories(plan):
-        repl.exec("try:\n os.mkdir(%r)\nexcept OSError:\n pass" % d)
-    progress = Progress(sum(len(data) for _, data in plan), out)
-    for path, data in plan:
-        repl.exec("f = open(%r, 'wb'); w = f.write; a = binascii.a2b_base64" % path)
-        for i in range(0, len(data), CHUNK):
-            chunk = data[i : i + CHUNK]
-            repl.exec("w(a(%r))" % binascii.b2a_base64(chunk, newline=False).decode())
-            progress.advance(len(chunk), path)
-        if not data:
-            progress.advance(0, path)
-        got = repl.exec(
-            "f.close()\nh = hashlib.sha256()\nwith open(%r, 'rb') as f:\n h.update(f.read())\n"
-            "print(binascii.hexlify(h.digest()).decode())" % path
-        )
-        if got.strip().decode() != hashlib.sha256(data).hexdigest():
-            raise FlashError("%s: the board's copy differs from the image (SHA-256)" % path)
-    progress.finish()
-    repl.leave(reset)
+            done += len(data)
+            progress.update(task, completed=done)
+            if transport.fs_hashfile(path, "sha256") != hashlib.sha256(data).digest():
+                raise FlashError("%s: the board's copy differs from the image (SHA-256)" % path)
+        progress.update(task, description="%d files written and verified" % len(plan))
+    except TransportExecError as e:
+        raise FlashError("the board raised: %s" % e.error_output.strip().splitlines()[-1]) from e
+    except (TransportError, OSError) as e:  # mpremote turns a board's OSError into a local one
+        raise FlashError("the board stopped answering or refused a file: %s" % e) from e
+    transport.exit_raw_repl()
+    if reset:
+        transport.serial.write(b"\x04")  # soft reset from the friendly REPL: boot.py -> main.py
 
 
 def run(args: Any) -> int:
@@ -194,20 +140,19 @@ def run(args: Any) -> int:
     if not args.port:
         print("flash: --port is required (or use --dry-run)", file=sys.stderr)
         return 2
-    import serial  # pyserial: a project dependency, only needed when a port is really used
-
     try:
-        port = serial.Serial(args.port, args.baud, timeout=0.05)
-    except (OSError, serial.SerialException) as e:
+        transport = SerialTransport(args.port, args.baud, timeout=args.timeout)
+    except TransportError as e:
         print("flash: cannot open %s: %s" % (args.port, e), file=sys.stderr)
         return 2
     try:
-        flash(port, plan, args.timeout, not args.no_reset, sys.stderr)
+        with transfer_progress(Console(stderr=True)) as progress:
+            flash(transport, plan, args.timeout, not args.no_reset, progress)
     except FlashError as e:
-        print("\nflash: %s" % e, file=sys.stderr)
+        print("flash: %s" % e, file=sys.stderr)
         return 1
     finally:
-        port.close()
+        transport.close()
     print("flashed %d files (%d bytes) to %s" % (len(plan), total, args.port))
     return 0
 

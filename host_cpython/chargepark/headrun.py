@@ -11,16 +11,16 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from chargepark import control, topics
+from chargepark import control, eventwait, topics
 from chargepark.broker import port_open, start_broker
 from chargepark.config import AREAS, ConfigStore, StoreError
 from chargepark.config.checks import split_host_port
 from chargepark.livetable import LiveTable
 from chargepark.mqtt import MqttLink
 from chargepark.procs import stop_child
-from chargepark.runtime import Runtime, free_port
+from chargepark.runtime import Runtime, free_port, of_data
 from chargepark.services.registry import SERVICES
-from chargepark.supervisor import Supervisor
+from chargepark.supervisor import SPEC, Supervisor
 
 log = logging.getLogger("chargepark.run")
 STATUS_PERIOD_S = 2.0
@@ -34,6 +34,7 @@ class RunOptions:
     mqtt_port: int | None = None
     rest_port: int | None = None
     web_port: int | None = None
+    loadmgmt_port: int | None = None
     broker: str | None = None  # "host:port" of a system broker; empty = start our own
     only: set[str] | None = None  # run only these services (development)
     table: bool = False
@@ -68,18 +69,47 @@ def _ports_and_broker(opts: RunOptions, config_path: Path) -> tuple[int, int, in
     )
 
 
+def _loadmgmt_port(opts: RunOptions, config_path: Path) -> int:
+    """The flag's port (0 = any free one), else the system area's; a configured port in use (a second head on
+    this machine) gives way to a free one, so that development heads do not collide on 1603."""
+    if opts.loadmgmt_port is not None:
+        return _port(opts.loadmgmt_port)
+    port = AREAS["system"].defaults()["loadmgmt_port"]
+    if config_path.exists():
+        store = ConfigStore.open(config_path)
+        port = store.get("system")["loadmgmt_port"]
+        store.close()
+    if port_open("127.0.0.1", port):
+        log.warning("load management port %d is in use: taking a free one", port)
+        return free_port()
+    return int(port)
+
+
+def _announce_config(link: MqttLink, config_path: Path) -> None:
+    """Every area's version, retained, so the broker holds them from the start (writers announce the
+    changes after this, `chargepark.configpush`)."""
+    if not config_path.exists():
+        return
+    store = ConfigStore.open(config_path)
+    try:
+        for area, version in store.versions().items():
+            link.publish(topics.fill(topics.CONFIG_VERSION, area=area), str(version))
+    finally:
+        store.close()
+
+
 async def run_head(opts: RunOptions, stop: asyncio.Event | None = None) -> int:
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     data = opts.data.resolve()
-    runtime = Runtime(data_dir=str(data))
+    runtime = Runtime(data_dir=str(data), mqtt_port=0, rest_port=0, web_port=0)  # resolved below
     mqtt_port, rest_port, web_port, broker = _ports_and_broker(opts, runtime.config_path)
     runtime.rest_port, runtime.web_port = _port(rest_port), _port(web_port)
-    if runtime.path.exists() and port_open(
-        "127.0.0.1", Runtime(**json.loads(runtime.path.read_text())).control_port
-    ):
+    runtime.loadmgmt_port = _loadmgmt_port(opts, runtime.config_path)
+    running = of_data(data)
+    if running is not None and port_open("127.0.0.1", running.control_port):
         raise HeadError("a head already runs with %s (stop it first, or use another --data)" % data)
     broker_proc = None
     if broker:
@@ -109,7 +139,7 @@ async def run_head(opts: RunOptions, stop: asyncio.Event | None = None) -> int:
     park = None
     supervisor = Supervisor(runtime, SERVICES, opts.only)
     server = None
-    link = MqttLink(runtime.mqtt_host, runtime.mqtt_port, "chargepark-supervisor")
+    link = MqttLink(runtime.mqtt_host, runtime.mqtt_port, SPEC)
     table = LiveTable(sys.stdout) if opts.table else None
     try:
         if opts.sim:
@@ -120,6 +150,7 @@ async def run_head(opts: RunOptions, stop: asyncio.Event | None = None) -> int:
         server, runtime.control_port = await control.serve(supervisor)
         runtime.save()
         await link.connect()
+        _announce_config(link, runtime.config_path)
         await supervisor.start()
         banner = [
             "chargepark: head running, data in %s" % data,
@@ -136,14 +167,14 @@ async def run_head(opts: RunOptions, stop: asyncio.Event | None = None) -> int:
         print("\n".join(banner), flush=True)
         if table is not None:
             table.banner = banner  # the table redraws the screen: keep the URLs on it
-            link.subscribe(topics.charx("+", "live"), table.on_live)
+            await link.subscribe(topics.charx("+", "live"), table.on_live)
         while not stop.is_set():
             status = supervisor.status()
-            link.publish(topics.SERVICES, json.dumps(status), retain=True)
+            link.publish(topics.SERVICES, json.dumps(status))
             if table is not None:
                 table.render(status)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), STATUS_PERIOD_S)
+                await eventwait.within(stop, STATUS_PERIOD_S)
     finally:
         print("chargepark: stopping", flush=True)
         await supervisor.stop()
@@ -151,7 +182,7 @@ async def run_head(opts: RunOptions, stop: asyncio.Event | None = None) -> int:
             server.close()
         if park is not None:
             await park.stop()
-        link.close()
+        await link.close()
         if broker_proc is not None:
             await stop_child(broker_proc)
         runtime.path.unlink(missing_ok=True)

@@ -9,6 +9,41 @@ from pathlib import Path
 from typing import Any
 
 ENDPOINTS_FILE = "sim.json"
+_TRUE = ("on", "true", "yes", "1")
+_FALSE = ("off", "false", "no", "0")
+
+
+def _value(kind: str, text: str) -> Any:
+    """A command-line word as the field's kind wants it (the module validates the value itself)."""
+    if kind == "bool" and text.lower() in _TRUE + _FALSE:
+        return text.lower() in _TRUE
+    if kind == "str":
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def arguments(cmd: str, words: list[str]) -> dict[str, Any]:
+    """The request arguments of `chargepark sim ... CMD WORDS`: in field order, or as name=value."""
+    from simboard.runner import SIM
+
+    fields = {f.name: f for f in SIM.fields(cmd)}
+    order = list(fields)
+    out: dict[str, Any] = {}
+    for word in words:
+        name, eq, text = word.partition("=")
+        if not eq:
+            if len(out) >= len(order):
+                raise ValueError("%s takes at most %d arguments (%s)" % (cmd, len(order), ", ".join(order)))
+            name, text = order[len(out)], word
+        if name not in fields:
+            raise ValueError(
+                "%s has no argument %s (arguments: %s)" % (cmd, name, ", ".join(order) or "none")
+            )
+        out[name] = _value(fields[name].kind, text)
+    return out
 
 
 def endpoints_path(data_dir: Path) -> Path:

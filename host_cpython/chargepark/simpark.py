@@ -5,14 +5,19 @@ frame would arrive up to 1 ms late, so the park would not have the bus timing `b
 
 Each module gets a flash directory under `<data>/sim/module<N>` (provisioned from the sim board image
 `out/images/sim/firmware.img` when it exists, else run from the source tree), a fixed sim-control port,
-and a configuration record so that it charges (release mode "permanent", simulated meter) unless one was
-saved before. The endpoints go to `<data>/run/sim.json` for `chargepark sim`.
+and a configuration record unless one was saved before: the sim board's station configuration
+(`boards/sim/config-full.json`: release mode "permanent", a mapped meter type, RCM with its self-test, a
+Pt1000, contactor monitoring on the input the plant wires the auxiliary contact to), as a real station.
+Each module's meter is a pymodbus RTU server on a pty (simmeter.py); its RFID reader is simulated inside
+the module on one end of another pty pair, its driver on the other (`--rfid-line`). The endpoints go to
+`<data>/run/sim.json` for `chargepark sim`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import time
 from pathlib import Path
@@ -23,12 +28,13 @@ from chargepark.bus.simmodule import SimModule, provision
 from chargepark.config.store import ConfigStore
 from chargepark.runtime import free_port
 from chargepark.simctl import endpoints_path, request
+from chargepark.simmeter import PointMeter, rtu_line
 from chargepark.simtraffic import Traffic
 
 ROOT = Path(__file__).resolve().parents[2]
 SIM_IMAGE = ROOT / "out" / "images" / "sim" / "firmware.img"
 SIM_BOARD = ROOT / "boards" / "sim" / "board.json"
-SIM_POINT_CONFIG = {"release_mode": "permanent", "meter_type": "eem350", "max_current_a": 32}
+SIM_POINT_CONFIG: dict[str, Any] = json.loads((ROOT / "boards" / "sim" / "config-full.json").read_text())
 
 
 def sim_uid(position: int) -> str:
@@ -71,6 +77,9 @@ class SimPark:
         self.medium_thread = MediumThread(self.medium)
         self.modules: dict[int, SimModule] = {}
         self.endpoints: dict[int, str] = {}
+        self.meters: dict[int, PointMeter] = {}  # each point's RTU meter (pymodbus on a pty)
+        self.draws: dict[int, list[int]] = {}  # each point's last meter reading (for a higher-level meter)
+        self.reader_lines: dict[int, tuple[int, int]] = {}  # each point's RFID reader line (a pty pair)
         self.traffic = Traffic({}, seed) if traffic else None
         self.seed = seed
 
@@ -87,10 +96,19 @@ class SimPark:
             prepare_flash(flash, pos)
             port = free_port()
             self.endpoints[pos] = "127.0.0.1:%d" % port
-            module = SimModule(flash, self.medium.endpoint, ["--sim-control", str(port), "--time", "real"])
+            meter = self.meters[pos] = PointMeter(position=pos, park=self.draws)
+            # The module's simulated reader and its driver talk over both ends (simboard/rfidsim.py).
+            reader, driver, _ = rtu_line()
+            os.set_blocking(driver, False)
+            self.reader_lines[pos] = (reader, driver)
+            args = ["--sim-control", str(port), "--time", "real", "--meter-line", str(meter.fd),
+                    "--rfid-line", "%d:%d" % (reader, driver)]  # fmt: skip
+            module = SimModule(flash, self.medium.endpoint, args, pass_fds=(meter.fd, reader, driver))
             self.modules[pos] = module
             await module.start()
         await self._wait_ready(30.0)
+        for pos, meter in self.meters.items():
+            await meter.start(self.endpoints[pos])
         points = {str(p): {"uid": sim_uid(p), "sim_control": ep} for p, ep in self.endpoints.items()}
         self.endpoints_path.parent.mkdir(parents=True, exist_ok=True)
         self.endpoints_path.write_text(json.dumps({"points": points}, indent=1))
@@ -123,5 +141,10 @@ class SimPark:
         if self.traffic is not None:
             await self.traffic.stop()
         await asyncio.gather(*(m.stop() for m in self.modules.values()))
+        await asyncio.gather(*(m.stop() for m in self.meters.values()))
+        for fds in self.reader_lines.values():
+            for fd in fds:
+                os.close(fd)
+        self.reader_lines.clear()
         await asyncio.to_thread(self.medium_thread.stop)
         self.endpoints_path.unlink(missing_ok=True)

@@ -14,13 +14,30 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from chargepark import __version__
+from chargepark import eventwait, topics
+from chargepark.bundle import slots
+from chargepark.park import role
 from chargepark.procs import start_child, stop_child, tail
 from chargepark.runtime import ENV, Runtime
-from chargepark.services.registry import ServiceSpec
+from chargepark.services.spec import ServiceSpec
 
 log = logging.getLogger("chargepark.supervisor")
 
+# The supervisor declares itself like a service: docs/services.md and its MQTT link read this.
+SPEC = ServiceSpec(
+    name="supervisor",
+    title="Supervisor",
+    summary="`chargepark run`: starts the broker and the services, restarts, reports",
+    reads=("system",),
+    publishes=(topics.SERVICES, topics.CONFIG_VERSION),
+    subscribes=(topics.CHARX_DATA,),  # the live park table
+    client_id="chargepark-supervisor",
+    ports=("mqtt_port",),  # the broker it starts
+)
+
+# What a client of a client/server park runs (manual "System Control/Module Switch": some services are
+# shut down, the server takes over the rest); the station area's role of this head decides.
+CLIENT_SERVICES = ("system-monitor", "controller-agent", "web-server")
 BACKOFF_BASE_S = 0.5
 BACKOFF_MAX_S = 30.0
 STABLE_S = 10.0  # a run this long forgives the earlier failures
@@ -49,7 +66,7 @@ class ServiceRun:
             "name": self.spec.name,
             "title": self.spec.title,
             "state": self.state,
-            "version": __version__ if self.spec.installed else "-",
+            "version": self.spec.version if self.spec.installed else "-",
             "pid": self.proc.pid if running and self.proc else None,
             "uptime_s": round(now - self.started_at, 1) if running else 0,
             "restarts": self.restarts,
@@ -66,6 +83,24 @@ class Supervisor:
         self.only = only
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
+        self.env = self._slot_env()
+        self.client = self._is_client()
+
+    def _is_client(self) -> bool:
+        """This head's station is a client (the role in its station record, read like the slot)."""
+        return role.station_role(self.runtime) == role.CLIENT
+
+    def _runs_here(self, run: ServiceRun) -> bool:
+        return not self.client or run.spec.name in CLIENT_SERVICES
+
+    def _slot_env(self) -> dict[str, str]:
+        """The services run from the active A/B slot as the head's start or the last restart of all found
+        it (the WBM's reboot after an update runs the new head; a crash restart meanwhile does not)."""
+        data = Path(self.runtime.data_dir)
+        slot = slots.active(data)
+        if slot is not None and slots.site(data, slot).is_dir():
+            return slots.slot_env(data, slot)
+        return dict(os.environ)
 
     def _log_path(self, name: str) -> Path:
         return Path(self.runtime.data_dir) / "logs" / (name + ".log")
@@ -74,14 +109,14 @@ class Supervisor:
         for run in self.runs.values():
             if not run.spec.installed:
                 run.state = "not installed"
-            elif self.only is not None and run.spec.name not in self.only:
+            elif (self.only is not None and run.spec.name not in self.only) or not self._runs_here(run):
                 run.state = "disabled"
             else:
                 run.state = "starting"
                 self._tasks.append(asyncio.create_task(self._watch(run), name="watch-" + run.spec.name))
 
     async def _spawn(self, run: ServiceRun) -> asyncio.subprocess.Process:
-        env = dict(os.environ)
+        env = dict(self.env)
         env[ENV] = str(self.runtime.path)
         env["PYTHONUNBUFFERED"] = "1"
         run.state = "starting"
@@ -97,7 +132,7 @@ class Supervisor:
     async def _watch(self, run: ServiceRun) -> None:
         """Keeps one service alive until the supervisor stops."""
         first = True
-        while not self._stopping:
+        while not self._stopping and self._runs_here(run):  # a head that became a client: this one stays off
             if not first:
                 run.restarts += 1
             first = False
@@ -106,7 +141,8 @@ class Supervisor:
             if self._stopping:
                 break
             ran = time.monotonic() - run.started_at
-            if run.state == "restarting":  # asked for: no failure, no delay
+            if run.state == "restarting":  # asked for: no failure, no delay once the others stopped too
+                await run.wake.wait()
                 continue
             run.failures = 1 if ran >= STABLE_S else run.failures + 1
             last = tail(self._log_path(run.spec.name))
@@ -117,11 +153,13 @@ class Supervisor:
             log.warning("%s died (%s); restart in %.1f s", run.spec.name, run.last_error, delay)
             run.wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(run.wake.wait(), delay)  # a restart request cuts the wait short
-        run.state = "stopped"
+                await eventwait.within(run.wake, delay)  # a restart request cuts the wait short
+        run.state = "stopped" if self._runs_here(run) else "disabled"
 
     async def restart(self, name: str) -> list[str]:
-        """Restarts one service ("all" for every running one); returns the names restarted."""
+        """Restarts one service ("all" for every running one: the WBM's reboot); returns the names
+        restarted. All of them stop together before any starts again, so no service sees the others
+        half restarted."""
         names = [
             n
             for n, r in self.runs.items()
@@ -133,13 +171,20 @@ class Supervisor:
             if name not in names:
                 raise ValueError("service %r is %s" % (name, self.runs[name].state))
             names = [name]
+        if name == "all":
+            self.env, self.client = self._slot_env(), self._is_client()
+        stopping = []
         for n in names:
             run = self.runs[n]
             if run.state == "backoff":
                 run.wake.set()
             elif run.proc is not None and run.proc.returncode is None:
                 run.state = "restarting"
-                await stop_child(run.proc)
+                run.wake.clear()
+                stopping.append(run)
+        await asyncio.gather(*(stop_child(r.proc) for r in stopping if r.proc is not None))
+        for r in stopping:
+            r.wake.set()
         return names
 
     def status(self) -> list[dict[str, object]]:

@@ -12,43 +12,45 @@ import secrets
 import sys
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
+from rich.console import Console
+from rich.progress import Progress, TaskID
 
 from chargepark import topics
-from chargepark.runtime import load
-
-BAR = 30
-
-
-def bar(done: int, total: int) -> str:
-    filled = BAR * done // total if total else 0
-    return "[%s%s] %3d%%" % ("#" * filled, "." * (BAR - filled), 100 * done // total if total else 0)
+from chargepark.progressbar import label, transfer_progress
+from chargepark.runtime import of_data
 
 
-def render(event: dict[str, Any], out: TextIO, tty: bool) -> None:
-    pos, state = event.get("position"), event.get("state")
-    if state == "sending":
-        if tty:
-            out.write("\rposition %s %s" % (pos, bar(int(event["done"]), int(event["total"]))))
-    elif state == "done":
-        out.write(
-            "%sposition %s %s installed (firmware %s)\n"
-            % ("\r" if tty else "", pos, bar(1, 1), event.get("version", ""))
-        )
-    elif state == "failed":
-        out.write("%sposition %s FAILED: %s\n" % ("\n" if tty else "", pos, event.get("error")))
-    out.flush()
+class UpdateBars:
+    """One progress bar per bus position, driven by the controller agent's progress events."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.tasks: dict[object, TaskID] = {}
+
+    def _task(self, pos: object, total: int) -> TaskID:
+        if pos not in self.tasks:
+            self.tasks[pos] = self.progress.add_task(label("position %s" % pos), total=total)
+        return self.tasks[pos]
+
+    def show(self, event: dict[str, Any]) -> None:
+        pos, state = event.get("position"), event.get("state")
+        if state in ("sending", "done"):  # both carry bytes done of the total
+            total = int(event["total"])
+            self.progress.update(self._task(pos, total), completed=int(event["done"]), total=total)
+        if state == "done":
+            self.progress.console.print(
+                "position %s installed (firmware %s)" % (pos, event.get("version", "")), soft_wrap=True
+            )
+        elif state == "failed":
+            self.progress.console.print("position %s FAILED: %s" % (pos, event.get("error")), soft_wrap=True)
 
 
 def run_update(data: Path, image_dir: Path, positions: list[int] | None, timeout: float = 600.0) -> int:
-    rt = (
-        load(str(Path(data) / "run" / "runtime.json"))
-        if (Path(data) / "run" / "runtime.json").exists()
-        else None
-    )
+    rt = of_data(data)
     if rt is None:
         print("chargepark: no running head in %s" % data, file=sys.stderr)
         return 1
@@ -71,19 +73,21 @@ def run_update(data: Path, image_dir: Path, positions: list[int] | None, timeout
     try:
         time.sleep(0.2)  # the subscription is in place before the request goes out
         request = {"id": rid, "image_dir": str(image_dir.resolve()), "positions": positions or "all"}
-        client.publish(topics.AGENT_UPDATE, json.dumps(request)).wait_for_publish()
+        retain = topics.entry(topics.AGENT_UPDATE).retained  # as the topic map says
+        client.publish(topics.AGENT_UPDATE, json.dumps(request), retain=retain).wait_for_publish()
         failed = 0
         deadline = time.monotonic() + timeout
-        tty = sys.stdout.isatty()
-        while time.monotonic() < deadline:
-            try:
-                event = events.get(timeout=1.0)
-            except queue.Empty:
-                continue
-            if event.get("state") == "finished":
-                return 1 if failed else 0
-            failed += event.get("state") == "failed"
-            render(event, sys.stdout, tty)
+        with transfer_progress(Console()) as progress:
+            bars = UpdateBars(progress)
+            while time.monotonic() < deadline:
+                try:
+                    event = events.get(timeout=1.0)
+                except queue.Empty:
+                    continue
+                if event.get("state") == "finished":
+                    return 1 if failed else 0
+                failed += event.get("state") == "failed"
+                bars.show(event)
         print("chargepark: no answer from the controller agent within %.0f s" % timeout, file=sys.stderr)
         return 1
     finally:

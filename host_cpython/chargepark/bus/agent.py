@@ -42,6 +42,10 @@ class BusRefused(BusError):
     """The module answered with an ERROR (the reason is the module's)."""
 
 
+# The counters a point's live message carries (the WBM status page's "Bus counters"), in this order.
+BUS_COUNTERS = ("frames_tx", "frames_rx", "crc_errors", "timeouts", "retries", "failures")
+
+
 @dataclass
 class Counters:
     """Per-module link counters (the WBM's "Local Bus State")."""
@@ -58,6 +62,10 @@ class Counters:
     offline_transitions: int = 0
     resets_seen: int = 0
     config_pushes: int = 0
+
+    def summary(self) -> list[int]:
+        """The BUS_COUNTERS values, as the live message carries them to the status page."""
+        return [getattr(self, name) for name in BUS_COUNTERS]
 
 
 @dataclass
@@ -256,6 +264,13 @@ class ControllerAgent:
             raise
         self._emit("config", m.position, {"version": version, "checksum": checksum})
         return version, checksum
+
+    async def unconfigure(self, position: int) -> None:
+        """Forget the desired configuration; the module returns to its factory face (docs/point-api.md)."""
+        m = self.modules[position]
+        m.config = None
+        m.config_checksum = None
+        await self.command(position, "unconfigure")
 
     async def command(self, position: int, name: str, value: Any = None) -> None:
         """One point command (docs/point-api.md); returns once the module applied it."""

@@ -67,28 +67,33 @@ class SimMedium:
         self.port = port
         self.rng = random.Random(seed)
         self.counters = MediumCounters()
-        self.stations: dict[int, asyncio.StreamWriter] = {}
+        self.stations: dict[int, asyncio.Transport] = {}
         self.unplugged: set[int] = set()
         self.free_at = 0.0
         self._server: asyncio.Server | None = None
         self._changed = threading.Condition()
-        self._readers: set[asyncio.Task[None]] = set()
+        self._connections: set[_Station] = set()
+        self._all_closed = asyncio.Event()
 
     @property
     def endpoint(self) -> str:
         return "%s:%d" % (self.host, self.port)
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._station, self.host, self.port)
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(lambda: _Station(self), self.host, self.port)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def close(self) -> None:
         if self._server:
             self._server.close()
-        for w in list(self.stations.values()):
-            w.close()  # each station's reader then ends on its own
-        if self._readers:
-            await asyncio.wait(self._readers, timeout=2)
+        for station in list(self._connections):
+            station.transport.close()  # connection_lost then ends each station
+        if self._connections:
+            self._all_closed.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(2):
+                    await self._all_closed.wait()
         if self._server:
             with contextlib.suppress(Exception):
                 await self._server.wait_closed()
@@ -107,42 +112,21 @@ class SimMedium:
     def air_time(self, nbytes: int) -> float:
         return nbytes * 10 / self.bitrate  # start + 8 data + stop bit
 
-    async def _station(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        address = -1
-        task = asyncio.current_task()
-        assert task is not None
-        self._readers.add(task)
-        try:
-            hello = await reader.readline()
-            if not hello.startswith(b"P"):
-                return
-            address = int(hello[1:])
-            old = self.stations.get(address)
-            if old is not None:
-                old.close()  # a restarted module replaces its old connection
-            with self._changed:
-                self.stations[address] = writer
-                self._changed.notify_all()
-            pending = b""
-            while True:
-                data = await reader.read(4096)
-                if not data:
-                    break
-                pending += data
-                *frames, pending = pending.split(b"\xc0")
-                if len(pending) > MAX_BUFFER:
-                    pending = b""
-                for body in frames:
-                    if body:
-                        self._transmit(address, body)
-        except (ConnectionError, ValueError):
-            pass
-        finally:
-            with self._changed:
-                if self.stations.get(address) is writer:
-                    del self.stations[address]
-            writer.close()
-            self._readers.discard(task)
+    def _joined(self, address: int, transport: asyncio.Transport) -> None:
+        old = self.stations.get(address)
+        if old is not None:
+            old.close()  # a restarted module replaces its old connection
+        with self._changed:
+            self.stations[address] = transport
+            self._changed.notify_all()
+
+    def _left(self, station: _Station) -> None:
+        with self._changed:
+            if self.stations.get(station.address) is station.transport:
+                del self.stations[station.address]
+        self._connections.discard(station)
+        if not self._connections:
+            self._all_closed.set()
 
     def _transmit(self, talker: int, body: bytes) -> None:
         """Put one frame on the line: after the current one, for its air time, then apply faults."""
@@ -192,12 +176,55 @@ class SimMedium:
         for address in targets:
             if address in self.unplugged:
                 continue
-            writer = self.stations.get(address)
-            if writer is not None and not writer.is_closing():
-                writer.write(data)
+            transport = self.stations.get(address)
+            if transport is not None and not transport.is_closing():
+                transport.write(data)
                 delivered = True
         if not delivered:
             self.counters.undeliverable += 1
+
+
+class _Station(asyncio.Protocol):
+    """One station's connection: the hello line, then frames straight into the medium as bytes arrive.
+
+    A protocol rather than a stream reader: each chunk is split and put on the line in the callback that
+    received it, without waking a reader task first (one event-loop pass less per frame).
+    """
+
+    def __init__(self, medium: SimMedium) -> None:
+        self.medium = medium
+        self.address = -1
+        self.pending = b""
+        self.transport: asyncio.Transport
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.medium._connections.add(self)
+
+    def data_received(self, data: bytes) -> None:
+        pending = self.pending + data
+        if self.address < 0:
+            hello, newline, pending = pending.partition(b"\n")
+            if not newline:
+                self.pending = hello[:MAX_BUFFER]
+                return
+            try:
+                if not hello.startswith(b"P"):
+                    raise ValueError(hello)
+                self.address = int(hello[1:])
+            except ValueError:
+                self.transport.close()
+                return
+            self.medium._joined(self.address, self.transport)
+        *frames, pending = pending.split(b"\xc0")
+        self.pending = pending if len(pending) <= MAX_BUFFER else b""
+        for body in frames:
+            if body:
+                self.medium._transmit(self.address, body)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.medium._left(self)
 
 
 def precise_loop() -> asyncio.AbstractEventLoop:

@@ -51,8 +51,16 @@ def provision(flash_dir: Path, blob: bytes, *, uid: str, position: int) -> str:
 class SimModule:
     """One module process in its flash directory, restarted whenever it exits until `stop()`."""
 
-    def __init__(self, flash_dir: Path, bus: str, args: list[str] | None = None, heap: str = "4M") -> None:
+    def __init__(
+        self,
+        flash_dir: Path,
+        bus: str,
+        args: list[str] | None = None,
+        heap: str = "4M",
+        pass_fds: tuple[int, ...] = (),  # descriptors the module inherits (its simulated meter's line)
+    ) -> None:
         self.flash_dir = flash_dir
+        self.pass_fds = pass_fds
         self.bus = bus
         self.args = args or []
         self.heap = heap
@@ -84,6 +92,7 @@ class SimModule:
                 env=self.env(),
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,
+                pass_fds=self.pass_fds,
             )
             assert self.proc.stdout is not None
             while line := await self.proc.stdout.readline():

@@ -26,14 +26,17 @@ class Transport(Protocol):
     async def close(self) -> None: ...
 
 
-class SimTransport:
-    """The head's station on the simulated medium (address 0)."""
+class SimTransport(asyncio.Protocol):
+    """The head's station on the simulated medium (address 0).
+
+    A protocol, not a stream reader: received bytes are deframed in the callback that got them and the
+    frames go straight to the waiting agent (no reader task to wake in between).
+    """
 
     def __init__(self) -> None:
         self.frames: asyncio.Queue[bytes] = asyncio.Queue()
         self._deframer = frame.Deframer()
-        self._writer: asyncio.StreamWriter | None = None
-        self._reader_task: asyncio.Task[None] | None = None
+        self._transport: asyncio.Transport | None = None
 
     @property
     def overruns(self) -> int:
@@ -43,25 +46,26 @@ class SimTransport:
     async def connect(cls, endpoint: str, address: int = frame.HEAD) -> SimTransport:
         host, port = endpoint.rsplit(":", 1)
         self = cls()
-        reader, self._writer = await asyncio.open_connection(host, int(port))
-        self._writer.write(b"P%d\n" % address)
-        self._reader_task = asyncio.create_task(self._read(reader))
+        await asyncio.get_running_loop().create_connection(lambda: self, host, int(port))
+        assert self._transport is not None
+        self._transport.write(b"P%d\n" % address)
         return self
 
-    async def _read(self, reader: asyncio.StreamReader) -> None:
-        while data := await reader.read(4096):
-            for raw in self._deframer.feed(data):
-                self.frames.put_nowait(raw)
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        for raw in self._deframer.feed(data):
+            self.frames.put_nowait(raw)
 
     async def send(self, data: bytes) -> None:
-        assert self._writer is not None
-        self._writer.write(data)
+        assert self._transport is not None
+        self._transport.write(data)
 
     async def close(self) -> None:
-        if self._reader_task:
-            self._reader_task.cancel()
-        if self._writer:
-            self._writer.close()
+        if self._transport:
+            self._transport.close()
 
 
 class SerialTransport:

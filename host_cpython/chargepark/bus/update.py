@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from backplane import catalog
+from rich.console import Console
 
 from chargepark.bus.agent import BusError, ControllerAgent
 from chargepark.bus.transport import SerialTransport, SimTransport, Transport
+from chargepark.progressbar import label, transfer_progress
 
 CHUNK = 512
 Progress = Callable[[int, int], None]
@@ -98,17 +100,6 @@ async def update(
     raise UpdateFailed(position, "module did not come back within %.0f s" % boot_timeout)
 
 
-def text_progress(done: int, total: int) -> None:
-    """A one-line progress bar on stderr (the CLI's)."""
-    width = 40
-    filled = width * done // total
-    sys.stderr.write(
-        "\r[%s%s] %3d%% %d/%d" % ("#" * filled, "." * (width - filled), 100 * done // total, done, total)
-    )
-    if done >= total:
-        sys.stderr.write("\n")
-
-
 async def _cli(args: argparse.Namespace) -> int:
     blob, manifest = load_image(Path(args.image))
     if args.serial:
@@ -119,7 +110,15 @@ async def _cli(args: argparse.Namespace) -> int:
     try:
         before = await agent.identify(args.position)
         print("position %d: %s, firmware %s" % (args.position, before["board"], before["fw_version"]))
-        ident = await update(agent, args.position, blob, str(manifest["board"]), text_progress)
+        with transfer_progress(Console(stderr=True)) as bar:
+            task = bar.add_task(label("position %d" % args.position), total=len(blob))
+            ident = await update(
+                agent,
+                args.position,
+                blob,
+                str(manifest["board"]),
+                lambda done, total: bar.update(task, completed=done, total=total),
+            )
         print(
             "position %d runs firmware %s in slot %s" % (args.position, ident["fw_version"], ident["slot"][0])
         )

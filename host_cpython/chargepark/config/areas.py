@@ -6,10 +6,13 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import chargeschema
 import pointconfig
-import schema
+from iomodule.rfid import board as rfid_board
 
 from chargepark.config import schemas as s
+from chargepark.datahub import control
+from chargepark.services.controller_agent import areas as agent
 
 Record = dict[str, Any]
 _KEY = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -40,12 +43,12 @@ class Area:
         return bool(self.key)
 
     def defaults(self) -> Record:
-        record: Record = schema.defaults(self.fields)
+        record: Record = chargeschema.defaults(self.fields)
         return record
 
     def validate(self, data: Any, base: Record | None = None) -> Record:
-        """The complete clean record; `base` makes `data` a partial update. Raises `schema.Invalid`."""
-        clean: Record = schema.validate(self.fields, data, self.checks, base)
+        """The complete clean record; `base` makes `data` a partial update. Raises `chargeschema.Invalid`."""
+        clean: Record = chargeschema.validate(self.fields, data, self.checks, base)
         return clean
 
     def key_problem(self, key: Any) -> str | None:
@@ -61,7 +64,7 @@ AREAS: dict[str, Area] = {
     for a in (
         Area("park", "Charging park", s.PARK),
         Area("station", "Charging stations", s.STATION, s.STATION_CHECKS, key="station UID"),
-        Area("module", "Discovered modules (written by discovery)", s.MODULE, s.MODULE_CHECKS, key="device UID"),
+        Area("module", "Discovered modules (written by discovery)", agent.MODULE, key="device UID"),
         Area(
             "chargepoint",
             "Charging points (pointconfig, shared with the IO module)",
@@ -69,8 +72,12 @@ AREAS: dict[str, Area] = {
             tuple(pointconfig.CHECKS),
             key="device UID",
         ),
+        Area("control", "Charging point control (CHARX REST `control`, watchdog; datahub/control.py)",
+             control.FIELDS, key="device UID"),
         Area("loadcircuit", "Load management circuits", s.LOADCIRCUIT, s.LOADCIRCUIT_CHECKS, key="circuit id"),
         Area("ocpp", "OCPP 1.6J", s.OCPP, s.OCPP_CHECKS),
+        Area("rfidboard", "CHARX RFID/NFC boards (iomodule/rfid/board.py, shared with the IO module)",
+             rfid_board.FIELDS, (rfid_board.fade_range,), key="device UID"),
         Area("modbus", "Modbus/TCP server", s.MODBUS, s.MODBUS_CHECKS),
         Area("whitelist", "Local whitelist", s.WHITELIST, s.WHITELIST_CHECKS, key="RFID tag or EVCC ID",
              max_items=s.WHITELIST_MAX),
@@ -85,4 +92,6 @@ def area(name: str) -> Area:
     try:
         return AREAS[name]
     except KeyError:
-        raise schema.Invalid({"area": "unknown area %r (known: %s)" % (name, ", ".join(AREAS))}) from None
+        raise chargeschema.Invalid(
+            {"area": "unknown area %r (known: %s)" % (name, ", ".join(AREAS))}
+        ) from None

@@ -1,6 +1,6 @@
 """Reusable single-record checks for the head-only configuration areas.
 
-A check takes the clean record and returns `(field path, reason)` or None, as `schema.validate` expects.
+A check takes the clean record and returns `(field path, reason)` or None, as `chargeschema.validate` expects.
 Factories return one check per field so that every faulty field is reported at once.
 """
 
@@ -16,8 +16,13 @@ Record = dict[str, Any]
 Problem = tuple[str, str] | None
 Check = Callable[[Record], Problem]
 
-# 192.168.4.x and 192.168.5.x carry the USB-C link and the internal server-client link (manual, Network).
-RESERVED_NETS = (ipaddress.ip_network("192.168.4.0/24"), ipaddress.ip_network("192.168.5.0/24"))
+# 192.168.4.x and 192.168.5.x carry the internal server-client link (ETH1) and the USB-C link, whose head
+# end is 192.168.5.1 (manual, Network and System Control/Module Switch).
+PARK_NET = ipaddress.IPv4Network("192.168.4.0/24")
+PARK_SERVER = ipaddress.IPv4Address("192.168.4.1")  # the server's ETH1 address; clients take the others
+USB_NET = ipaddress.IPv4Network("192.168.5.0/24")
+USB_HEAD = "192.168.5.1"
+RESERVED_NETS = (PARK_NET, USB_NET)
 _HOSTNAME = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 _UTC_TIME = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -50,6 +55,31 @@ def ipv4(name: str, *, required_if: Callable[[Record], bool] | None = None, publ
     return check
 
 
+def park_client_problem(text: str) -> str | None:
+    """Why `text` cannot be a client's ETH1 address in the park, else None."""
+    problem = ipv4_problem(text)
+    if problem:
+        return problem
+    address = ipaddress.IPv4Address(text)
+    if address not in PARK_NET or address in (PARK_NET.network_address, PARK_NET.broadcast_address):
+        return "a client's ETH1 address lies in the park's %s (server-client link)" % PARK_NET
+    if address == PARK_SERVER:
+        return "%s is the server's ETH1 address" % PARK_SERVER
+    return None
+
+
+def park_client(name: str, *, client: Callable[[Record], bool]) -> Check:
+    """`name` holds the ETH1 address of a record that `client` says is a client station."""
+
+    def check(c: Record) -> Problem:
+        if not client(c):
+            return None
+        problem = park_client_problem(c[name]) if c[name] else "required"
+        return (name, problem) if problem else None
+
+    return check
+
+
 def netmask(name: str) -> Check:
     def check(c: Record) -> Problem:
         try:
@@ -61,12 +91,61 @@ def netmask(name: str) -> Check:
     return check
 
 
-def cidr(name: str) -> Check:
+def cidr(name: str, *, public: bool = False) -> Check:
+    """`name` holds address/prefix; `public` refuses a network overlapping the reserved internal subnets."""
+
     def check(c: Record) -> Problem:
         try:
-            ipaddress.IPv4Interface(c[name])
+            net = ipaddress.IPv4Interface(c[name]).network
         except ValueError:
             return (name, "must be address/prefix such as 192.168.0.1/24")
+        if public and any(net.overlaps(r) for r in RESERVED_NETS):
+            return (name, "192.168.4.x and 192.168.5.x are reserved for USB and the server-client link")
+        return None
+
+    return check
+
+
+def _subnet(c: Record, address: str, mask: str) -> ipaddress.IPv4Network | None:
+    try:
+        return ipaddress.IPv4Interface(c[address] + "/" + c[mask]).network
+    except ValueError:
+        return None  # the field checks report the malformed one
+
+
+def host_in_subnet(
+    name: str, address: str, mask: str, *, when: Callable[[Record], bool] = lambda c: True
+) -> Check:
+    """`name` (when set) is a host of the subnet `address`/`mask`: inside it, neither its network nor its
+    broadcast address (the static ETH0 address itself, and its gateway)."""
+
+    def check(c: Record) -> Problem:
+        net = _subnet(c, address, mask)
+        if not c[name] or not when(c) or net is None or net.prefixlen >= 31 or ipv4_problem(c[name]):
+            return None
+        host = ipaddress.IPv4Address(c[name])
+        if host not in net:
+            return (name, "must lie in the subnet %s" % net)
+        if host in (net.network_address, net.broadcast_address):
+            return (name, "is the network or broadcast address of %s" % net)
+        return None
+
+    return check
+
+
+def required(name: str, when: Callable[[Record], bool], reason: str) -> Check:
+    def check(c: Record) -> Problem:
+        return (name, "required " + reason) if when(c) and not c[name] else None
+
+    return check
+
+
+def printable_ascii(name: str) -> Check:
+    """WPA passphrases are printable ASCII (IEEE 802.11i); anything else hostapd refuses."""
+
+    def check(c: Record) -> Problem:
+        if not all(" " <= ch <= "~" for ch in c[name]):
+            return (name, "only printable ASCII characters")
         return None
 
     return check

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import schema
+import chargeschema
 
 from chargepark.config.store import ConfigStore, StoreError, salvage, set_aside
 
@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     except StoreError as exc:
         print(exc, file=sys.stderr)
         return 2
-    except schema.Invalid as exc:
+    except chargeschema.Invalid as exc:
         return _errors(exc.errors)
     except (OSError, ValueError, KeyError) as exc:
         print("chargepark config: %s" % exc, file=sys.stderr)

@@ -3,18 +3,25 @@
 Version 1: `meta(name, value)` and `records(area, key, body)`.
 Version 2: adds a CRC-32 per record (a bad record is found at start, not served) and change counters per
 area (services poll them or are notified).
+Version 3: a meter type exists exactly when its register map does (pointconfig.METER_TYPES): a charging
+point that names a type without one (it never read: error bit 25 at once) has no meter (`upgrade`; exports
+of versions 1 and 2 are upgraded the same way on import).
 
 A step runs inside the caller's transaction: a failed migration leaves the old store as it was.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import zlib
 from collections.abc import Callable
+from typing import Any
+
+import pointconfig
 
 FORMAT = "chargepark-config"
-VERSION = 2
+VERSION = 3
 
 LAYOUT = """
 CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -44,8 +51,35 @@ def _v1_to_v2(db: sqlite3.Connection) -> None:
     db.execute("CREATE TABLE versions (area TEXT PRIMARY KEY, version INTEGER NOT NULL)")
 
 
+def upgrade(area: str, record: Any, version: int) -> Any:
+    """A record as a version-`version` store or export holds it, in the current form (the schema judges
+    the result)."""
+    if version < 3 and area == "chargepoint" and isinstance(record, dict):
+        if record.get("meter_type", "none") not in pointconfig.METER_TYPES:
+            record = {**record, "meter_type": "none"}
+    return record
+
+
+def _v2_to_v3(db: sqlite3.Connection) -> None:
+    rows = db.execute("SELECT key, body, crc FROM records WHERE area = 'chargepoint'").fetchall()
+    for key, body, check in rows:
+        if not isinstance(body, str) or check != crc("chargepoint", key, body):
+            continue  # damaged: left for the check at open to refuse
+        try:
+            record = json.loads(body)
+        except ValueError:
+            continue
+        new = upgrade("chargepoint", record, 2)
+        if new is not record:
+            text = json.dumps(new, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            db.execute(
+                "UPDATE records SET body = ?, crc = ? WHERE area = 'chargepoint' AND key = ?",
+                (text, crc("chargepoint", key, text), key),
+            )
+
+
 # STEPS[v] turns a version-v store into version v + 1.
-STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1_to_v2}
+STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def migrate(db: sqlite3.Connection, version: int) -> None:

@@ -11,6 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import chargedefs
+import chargeschema
+import pointconfig
+from iomodule import phases
+
 from chargepark.config.schemas import MODBUS_AUTO
 
 Record = dict[str, Any]
@@ -109,6 +114,73 @@ def loadcircuit_members(state: State, changed: Changed) -> Iterator[Problem]:
                 member_of[uid] = cid
 
 
+def loadcircuit_rs485_meter(state: State, changed: Changed) -> Iterator[Problem]:
+    """Manual "RS-485 connection": the higher-level meter is of the type of the meter on that point's line
+    (at its address + 1), so the point needs a configured meter; one such meter a line."""
+    carried: dict[str, str] = {}
+    for cid, circuit in _in_order(state, "loadcircuit", changed):
+        uid = circuit["rs485_point"]
+        if circuit["meter_connection"] != "rs485" or not uid:
+            continue
+        cp = state["chargepoint"].get(uid)
+        if cp is None or cp["meter_type"] == "none":
+            why = "needs an energy meter type: the higher-level meter on its RS-485 line is of the same type"
+            if cp is not None and ("chargepoint", uid) in changed:
+                yield ("chargepoint", uid, "meter_type", "%s of load circuit %s" % (why, cid))
+            else:
+                yield ("loadcircuit", cid, "rs485_point", "%s %s" % (uid, why))
+        if uid in carried:
+            yield ("loadcircuit", cid, "rs485_point",
+                   "%s already carries the higher-level meter of load circuit %s" % (uid, carried[uid]))  # fmt: skip
+        else:
+            carried[uid] = cid
+
+
+def loadcircuit_fallback_within_fuse(state: State, changed: Changed) -> Iterator[Problem]:
+    """When load management dies its points fall back to their fallback currents (all may sit on one phase):
+    together they must fit the circuit's fuse. A fallback below the point's minimum suspends it (0 A)."""
+    default = fallback_current(chargeschema.defaults(pointconfig.FIELDS))
+    for cid, circuit in _in_order(state, "loadcircuit", changed):
+        uids = [entry["uid"] for entry in circuit["points"]]
+        total = sum(
+            fallback_current(state["chargepoint"][u]) if u in state["chargepoint"] else default for u in uids
+        )
+        if total <= circuit["fuse_a"]:
+            continue
+        why = "the fallback currents of load circuit %s add up to %d A, above its fuse of %d A" % (
+            cid,
+            total,
+            circuit["fuse_a"],
+        )
+        written = [u for u in uids if ("chargepoint", u) in changed]
+        if written and ("loadcircuit", cid) not in changed:
+            yield ("chargepoint", written[0], "fallback_current_a", why)
+        else:
+            yield ("loadcircuit", cid, "fuse_a", why)
+
+
+def loadcircuit_phase_outputs(state: State, changed: Changed) -> Iterator[Problem]:
+    """A member's phase contactor output is no output its Event Actions drive (the module's own check,
+    iomodule/phases.py, on the two records the head keeps apart)."""
+    check = phases.checker(chargedefs.DIGITAL_OUTPUTS)
+    for cid, circuit in _in_order(state, "loadcircuit", changed):
+        for i, entry in enumerate(circuit["points"]):
+            cp = state["chargepoint"].get(entry["uid"])
+            problem = check(dict(cp, phase_switch_output=entry["phase_switch_output"])) if cp else None
+            if problem is None:
+                continue
+            if ("chargepoint", entry["uid"]) in changed and ("loadcircuit", cid) not in changed:
+                yield ("chargepoint", entry["uid"], problem[0], problem[1])
+            else:
+                yield ("loadcircuit", cid, "points[%d].phase_switch_output" % i, problem[1])
+
+
+def fallback_current(cp: Record) -> int:
+    """What a point draws at most on its fallback (pointconfig: below the minimum it suspends)."""
+    fallback: int = cp["fallback_current_a"]
+    return fallback if fallback >= cp["min_current_a"] else 0
+
+
 def one_server(state: State, changed: Changed) -> Iterator[Problem]:
     """A charging park has one server; the other stations are its clients."""
     servers = [k for k, st in _in_order(state, "station", changed) if st["role"] == "server"]
@@ -137,6 +209,9 @@ RULES: tuple[Callable[[State, Changed], Iterator[Problem]], ...] = (
     chargepoint_names,
     modbus_start_addresses,
     loadcircuit_members,
+    loadcircuit_rs485_meter,
+    loadcircuit_fallback_within_fuse,
+    loadcircuit_phase_outputs,
     one_server,
     module_positions,
 )

@@ -1,17 +1,21 @@
 """Schemas of the head-only configuration areas (the charging point's is `pointconfig`, shared with the IO
 module). Field names, ranges and defaults follow the manual's WBM pages; defaults from the CHARX 1.9.0 files
-(charx-interfaces.md 5.4) where they exist. Each area is a tuple of `schema.Field` plus single-record checks;
+(charx-interfaces.md 5.4) where they exist. Each area is a tuple of `chargeschema.Field` plus single-record checks;
 rules that span records (unique ids, Modbus start addresses, ...) live in `parkrules`.
 """
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+import zoneinfo
 from typing import Any
 
-from schema import BOOL, ENUM, INT, LIST, STR, Field
+from chargeschema import BOOL, ENUM, INT, LIST, STR, Field
+from iomodule import phases
 
 from chargepark.config import checks as ck
+from chargepark.ocpp import cacert
 
 Record = dict[str, Any]
 
@@ -31,44 +35,50 @@ STATION = (
     Field("role", ENUM, "server", choices=("server", "client"),
           doc="Server (runs the park's services) or client (manual System Control/Module Switch)"),
     Field("address", STR, "", lo=0, hi=15,
-          doc="IPv4 address of a client station on the internal ETH1 link; empty for the server"),
+          doc="IPv4 address of a client station on the internal ETH1 link (192.168.4.2..254; the server "
+              "is 192.168.4.1); empty for the server"),
 )  # fmt: skip
-STATION_CHECKS = (ck.ipv4("address", required_if=lambda c: c["role"] == "client"),)
+STATION_CHECKS = (ck.park_client("address", client=lambda c: c["role"] == "client"),)
 
-# Written by the park model when the controller agent discovers a module, not by users.
-MODULE = (
-    Field("station", STR, "", lo=1, hi=64, doc="Device UID of the station's head module"),
-    Field("position", INT, 1, lo=1, hi=12, doc="Backplane bus position (1 = the head module's own point)"),
-    Field("device_name", STR, "", lo=0, hi=64, doc="Factory designation reported by the module"),
-    Field("hardware_version", STR, "", lo=0, hi=32, doc="Hardware version reported by the module"),
-    Field("firmware_version", STR, "", lo=0, hi=32, doc="Firmware version reported by the module"),
-)
-
-
-# A missing station is refused by schema.validate ("required"): its default is not a valid value.
-MODULE_CHECKS: tuple[ck.Check, ...] = ()
+# The `module` area (discovered modules) lives with its reader, services/controller_agent/areas.py.
 
 # ---- load management (manual "WBM - Load Management"; REST load_circuits on port 1603) ----------------
 
-_UID_ITEM = (Field("uid", STR, "", lo=1, hi=64, doc="Device UID of a charging point"),)
+# a member point: its UID, its surplus opt-in and its phase contactor (iomodule/phases.py, sent to the module)
+_POINT_ITEM = (
+    Field("uid", STR, "", lo=1, hi=64, doc="Device UID of a charging point"),
+    Field("surplus", BOOL, False, doc="Charges from the surplus only (the higher-level meter's export)"),
+    *phases.FIELDS,
+)
 
 LOADCIRCUIT = (
-    Field("name", STR, "Load Circuit", lo=1, hi=32, doc="Load circuit name"),
-    Field("fuse_a", INT, 32, lo=6, hi=2000, unit="A",
+    Field("name", STR, "Load Circuit", lo=1, hi=32, rest="load_circuit_name", doc="Load circuit name"),
+    Field("fuse_a", INT, 32, lo=6, hi=2000, unit="A", rest="fuse",
           doc="Load circuit fuse: the most all its charging points may draw together (fuse B)"),
     Field("threshold_a", INT, 3, lo=1, hi=80, unit="A",
           doc="Threshold to current reduction: a car drawing this much below its set current gets less"),
     Field("meter_connection", ENUM, "none", choices=("none", "tcp", "rs485"),
           doc="High level measuring device: none, Modbus/TCP, or on a charging point's RS-485"),
     Field("rs485_point", STR, "", lo=0, hi=64, doc="Device UID of the point whose RS-485 carries the meter"),
-    Field("meter_ip", STR, "", lo=0, hi=15, doc="IPv4 address of the Modbus/TCP meter"),
-    Field("meter_type", ENUM, "eem377", choices=("eem377", "ma370"),
+    Field("meter_ip", STR, "", lo=0, hi=15, rest="ip_address", doc="IPv4 address of the Modbus/TCP meter"),
+    Field("meter_type", ENUM, "eem377", choices=("eem377", "ma370"), rest="measuring_device_type",
           doc="Type of the Modbus/TCP meter: Phoenix Contact EEM-EM377 or EEM-MA370"),
-    Field("meter_modbus_id", INT, 1, lo=1, hi=247, doc="Modbus unit id of the meter"),
+    Field("meter_modbus_id", INT, 1, lo=1, hi=247, rest="modbus_id", doc="Modbus unit id of the meter"),
     Field("upstream_fuse_a", INT, 63, lo=6, hi=6300, unit="A",
           doc="Higher level fuse (fuse A), watched through the high level measuring device"),
-    Field("strategy", ENUM, "equal", choices=("equal",), doc="Load strategy: equal distribution"),
-    Field("points", LIST, [], hi=144, item=_UID_ITEM, doc="Charging points in this load circuit"),
+    Field("strategy", ENUM, "equal", choices=("equal",), rest="charging_rule",
+          doc="Load strategy: equal distribution"),
+    Field("points", LIST, [], hi=144, item=_POINT_ITEM, rest="charging_points",
+          doc="Charging points in this load circuit (REST: a list of the device UIDs)"),
+    # surplus charging (beyond the manual; loadmgmt/surplus.py): the points with `surplus` set charge only
+    # from what the higher-level meter sees exported
+    Field("surplus_start_w", INT, 0, lo=0, hi=50000, unit="W",
+          doc="Surplus charging: a point starts when the surplus exceeds its minimum charging power by this"),
+    Field("surplus_stop_w", INT, 500, lo=0, hi=50000, unit="W",
+          doc="Surplus charging: a point stops when the surplus falls short of its minimum power by more "
+              "than this (grid import tolerated; start + stop is the hysteresis)"),
+    Field("surplus_min_run_s", INT, 300, lo=0, hi=3600, unit="s",
+          doc="Surplus charging: a started point runs at least this long (at its minimum, from the grid if need be)"),
 )  # fmt: skip
 
 
@@ -99,8 +109,16 @@ def _points_unique(c: Record) -> ck.Problem:
     return None
 
 
+def _surplus_needs_a_meter(c: Record) -> ck.Problem:
+    for i, entry in enumerate(c["points"]):
+        if entry["surplus"] and c["meter_connection"] == "none":
+            return ("points[%d].surplus" % i, "surplus charging needs the higher-level measuring device")
+    return None
+
+
 LOADCIRCUIT_CHECKS = (
     _threshold_below_fuse,
+    _surplus_needs_a_meter,
     _upstream_not_below_fuse,
     _rs485_point_named,
     _points_unique,
@@ -108,17 +126,21 @@ LOADCIRCUIT_CHECKS = (
 )
 
 # ---- OCPP (manual "OCPP settings" and "CHARX Variables | Servervariables") ------------------------------
-# Field names are the OCPP configuration key names, so GetConfiguration/ChangeConfiguration map 1:1.
+# Field names are the OCPP configuration key names, so GetConfiguration/ChangeConfiguration map 1:1;
+# the WBM-only connection settings are marked `wbm_only`.
 
 OCPP = (
     # Connection (WBM only; not OCPP keys)
-    Field("ProtocolVersion", ENUM, "ocpp1.6j", choices=("ocpp1.6j",), doc="Only OCPP 1.6J"),
-    Field("Interface", ENUM, "eth0", choices=("eth0", "wlan0", "ppp0"), doc="Network interface to the backend"),
-    Field("BackendURL", STR, "", lo=0, hi=512,
+    Field("ProtocolVersion", ENUM, "ocpp1.6j", choices=("ocpp1.6j",), wbm_only=True, doc="Only OCPP 1.6J"),
+    Field("Interface", ENUM, "eth0", choices=("eth0", "wlan0", "ppp0"), wbm_only=True,
+          doc="Network interface to the backend"),
+    Field("BackendURL", STR, "", lo=0, hi=512, wbm_only=True,
           doc="ws:// or wss:// URL ending in the charge box id; empty = no backend"),
-    Field("ChargePointModel", STR, "chargepark AC", lo=1, hi=20, doc="Charging station model (BootNotification)"),
-    Field("ChargePointVendor", STR, "chargepark", lo=1, hi=20, doc="Charging station manufacturer"),
-    Field("ChargePointSerialNumber", STR, "", lo=0, hi=25, doc="Charging station serial number (optional)"),
+    Field("ChargePointModel", STR, "chargepark AC", lo=1, hi=20, wbm_only=True,
+          doc="Charging station model (BootNotification)"),
+    Field("ChargePointVendor", STR, "chargepark", lo=1, hi=20, wbm_only=True, doc="Charging station manufacturer"),
+    Field("ChargePointSerialNumber", STR, "", lo=0, hi=25, wbm_only=True,
+          doc="Charging station serial number (optional)"),
     # Basic Authentication (also OCPP keys)
     Field("AuthorizationUser", STR, "", lo=0, hi=64, doc="Basic Authentication user; usually the charge box id"),
     Field("AuthorizationKey", STR, "", lo=0, hi=64,
@@ -134,7 +156,9 @@ OCPP = (
     Field("MeterValuesAlignedData", STR, "", lo=0, hi=500, doc="Comma-separated measurands, clock-aligned"),
     Field("StopTxnSampledData", STR, "", lo=0, hi=500, doc="Measurands in StopTransaction, sampled"),
     Field("StopTxnAlignedData", STR, "", lo=0, hi=500, doc="Measurands in StopTransaction, clock-aligned"),
-    Field("LocalAuthorizeOffline", BOOL, True, doc="Authorize from the local whitelist while offline"),
+    Field("LocalAuthorizeOffline", BOOL, True, doc="Authorize from the local list and cache while offline"),
+    Field("LocalAuthListEnabled", BOOL, True, doc="Keep and use the backend's Local Authorization List"),
+    Field("AuthorizationCacheEnabled", BOOL, True, doc="Keep and use the backend's answers on ids (cache)"),
     Field("LocalPreAuthorize", BOOL, False, doc="Start at once for locally known ids, before Authorize returns"),
     Field("AuthorizeRemoteTxRequests", BOOL, False, doc="Authorize the id of a RemoteStartTransaction first"),
     Field("StopTransactionOnEVSideDisconnect", BOOL, True, doc="Stop the transaction when the cable is unplugged"),
@@ -175,18 +199,8 @@ OCPP = (
     Field("VendorAtKeyTransfer", STR, "", lo=0, hi=255, doc="DataTransfer vendorId with the public key"),
 )  # fmt: skip
 
-# The OCPP area fields that are WBM settings, not OCPP configuration keys; every other field is a key
-# that GetConfiguration lists and ChangeConfiguration may set.
-OCPP_SETTINGS_ONLY = frozenset(
-    (
-        "ProtocolVersion",
-        "Interface",
-        "BackendURL",
-        "ChargePointModel",
-        "ChargePointVendor",
-        "ChargePointSerialNumber",
-    )
-)
+# The OCPP configuration keys that GetConfiguration lists and ChangeConfiguration may set.
+OCPP_KEYS = tuple(f.name for f in OCPP if not f.wbm_only)
 
 
 def _needs_uid(flag: str, uid: str) -> ck.Check:
@@ -219,11 +233,16 @@ _START_ITEM = (
         doc="Start register: a multiple of 1000 from 1000 to 48000, or -1 = assigned automatically",
     ),
 )
+_CLIENT_ITEM = (Field("address", STR, "", lo=7, hi=18, doc="IPv4 address or network (address/prefix)"),)
 MODBUS = (
     Field("server_enabled", BOOL, True, doc="Modbus/TCP server on"),
     Field("server_port", INT, 502, lo=1, hi=65535, doc="Modbus/TCP server port"),
     Field("start_addresses", LIST, [], hi=48, item=_START_ITEM,
           doc="Per-point start registers; points not listed are automatic"),
+    Field("write_clients", LIST, [], hi=32, item=_CLIENT_ITEM,
+          doc="Client addresses allowed to write registers; empty = the server is read-only"),
+    Field("resets_enabled", BOOL, False,
+          doc="Registers 165/166 (restart the head / every controller) accept writes; off by default"),
 )  # fmt: skip
 
 
@@ -234,17 +253,29 @@ def _start_problem(entry: Record) -> tuple[str, str] | None:
     return None
 
 
-MODBUS_CHECKS = (ck.list_items("start_addresses", _start_problem),)
+def _client_problem(entry: Record) -> tuple[str, str] | None:
+    try:
+        ipaddress.IPv4Network(entry["address"], strict=False)
+    except ValueError:
+        return ("address", "must be an IPv4 address or address/prefix")
+    return None
+
+
+MODBUS_CHECKS = (
+    ck.list_items("start_addresses", _start_problem),
+    ck.list_items("write_clients", _client_problem),
+)
 
 # ---- whitelist (manual "WBM - Whitelist"; keyed by RFID tag / EVCC ID) -------------------------------
 
 WHITELIST_MAX = 500
 WHITELIST = (
-    Field("type", ENUM, "rfid", choices=("rfid", "evccid"), doc="RFID tag or ISO 15118 EVCC ID"),
-    Field("name", STR, "", lo=0, hi=64, doc="Name (optional)"),
-    Field("allow_charging", BOOL, True, doc="The user may charge"),
-    Field("expiry_utc", STR, "2099-12-31T23:59:59Z", lo=20, hi=20, doc="No charging from this UTC time on"),
-)
+    Field("type", ENUM, "rfid", choices=("rfid", "evccid"), rest="type", doc="RFID tag or ISO 15118 EVCC ID"),
+    Field("name", STR, "", lo=0, hi=64, rest="label", doc="Name (optional)"),
+    Field("allow_charging", BOOL, True, rest="active", doc="The user may charge"),
+    Field("expiry_utc", STR, "2099-12-31T23:59:59Z", lo=20, hi=20, rest="expiry_date_utc",
+          doc="No charging from this UTC time on"),
+)  # fmt: skip
 WHITELIST_CHECKS = (ck.utc_time("expiry_utc"),)
 
 # ---- network (manual "WBM - Network": Ethernet, WLAN, Port Sharing, Modem, OpenVPN, routes) -----------
@@ -252,8 +283,9 @@ WHITELIST_CHECKS = (ck.utc_time("expiry_utc"),)
 _ADDRESS_ITEM = (Field("address", STR, "", lo=1, hi=253, doc="IPv4 address or host name"),)
 _PORT_ITEM = (
     Field("port", INT, 1, lo=1, hi=65535, doc="TCP/UDP port"),
-    Field("open", BOOL, True, doc="Reachable from outside"),
+    Field("open", BOOL, True, doc="Open (incoming: reachable from outside; outgoing: the head may connect)"),
     Field("label", STR, "", lo=0, hi=32, doc="What uses it"),
+    Field("direction", ENUM, "in", choices=("in", "out"), doc="Incoming or outgoing port (manual: ADD PORT)"),
 )
 _ROUTE_ITEM = (
     Field("network", STR, "", lo=9, hi=18, doc="Destination, IPv4/prefix"),
@@ -263,7 +295,7 @@ _ROUTE_ITEM = (
 )
 # Manual "Port Sharing" list; 1883 and 5555 closed by default as on CHARX firmware >= 1.8.
 _DEFAULT_PORTS = [
-    {"port": p, "open": p not in (1883, 5555), "label": label}
+    {"port": p, "open": p not in (1883, 5555), "label": label, "direction": "in"}
     for p, label in (
         (22, "SSH"),
         (80, "HTTP"),
@@ -313,11 +345,14 @@ NETWORK = (
     Field("modem_default_route", BOOL, False, doc="Cellular link is the default route"),
     Field("modem_preferred", BOOL, False, doc="Prefer the modem over ETH0 (smaller metric)"),
     # Port sharing, routes, OpenVPN
-    Field("ports", LIST, _DEFAULT_PORTS, hi=64, item=_PORT_ITEM, doc="Incoming ports and whether they are open"),
+    Field("ports", LIST, _DEFAULT_PORTS, hi=64, item=_PORT_ITEM,
+          doc="Incoming and outgoing ports and whether they are open"),
     Field("routes", LIST, [], hi=32, item=_ROUTE_ITEM, doc="Persistent static routes"),
     Field("openvpn_mode", ENUM, "off", choices=("off", "on", "on_request"),
           doc="OpenVPN: permanently deactivated, permanently activated, or on request (remote MQTT command)"),
-    Field("openvpn_config", STR, "", lo=0, hi=65536, doc="OpenVPN client configuration file text"),
+    Field("openvpn_config", STR, "", lo=0, hi=65536, doc="OpenVPN client configuration file text (pasted)"),
+    Field("openvpn_imported", STR, "", lo=0, hi=255,
+          doc="File name of an imported OpenVPN configuration; its text is kept outside the store, root only"),
 )  # fmt: skip
 
 
@@ -381,11 +416,11 @@ def _apn_credentials(c: Record) -> ck.Problem:
 
 
 def _ports_unique(c: Record) -> ck.Problem:
-    seen: set[int] = set()
+    seen: set[tuple[int, str]] = set()
     for i, entry in enumerate(c["ports"]):
-        if entry["port"] in seen:
+        if (entry["port"], entry["direction"]) in seen:
             return ("ports[%d].port" % i, "listed twice")
-        seen.add(entry["port"])
+        seen.add((entry["port"], entry["direction"]))
     return None
 
 
@@ -404,8 +439,8 @@ def _route_problem(entry: Record) -> tuple[str, str] | None:
 
 
 def _openvpn_config(c: Record) -> ck.Problem:
-    if c["openvpn_mode"] != "off" and not c["openvpn_config"].strip():
-        return ("openvpn_config", "required unless OpenVPN is off")
+    if c["openvpn_mode"] != "off" and not (c["openvpn_config"].strip() or c["openvpn_imported"]):
+        return ("openvpn_config", "required unless OpenVPN is off (pasted or imported)")
     return None
 
 
@@ -413,9 +448,13 @@ NETWORK_CHECKS = (
     ck.ipv4("ip_address", required_if=_static, public=True),
     ck.netmask("subnet_mask"),
     ck.ipv4("gateway", public=True),
+    ck.host_in_subnet("ip_address", "ip_address", "subnet_mask", when=_static),
+    ck.host_in_subnet("gateway", "ip_address", "subnet_mask", when=_static),
     ck.hostname("hostname"),
     ck.list_items("dns", _dns_problem),
-    ck.cidr("ap_network"),
+    ck.cidr("ap_network", public=True),
+    ck.required("wlan_ssid", lambda c: c["wlan_enabled"], "when WLAN is on"),
+    ck.printable_ascii("wlan_password"),
     ck.ipv4("ap_ip"),
     ck.ipv4("ap_dhcp_from"),
     ck.ipv4("ap_dhcp_to"),
@@ -466,8 +505,13 @@ def _topics_need_broker(c: Record) -> ck.Problem:
 
 
 def _certificate(c: Record) -> ck.Problem:
-    if c["certificate"] and "-----BEGIN CERTIFICATE-----" not in c["certificate"]:
-        return ("certificate", "must be a PEM certificate (-----BEGIN CERTIFICATE-----)")
+    """The remote broker's CA, checked as the OCPP backend's is (one checker: `ocpp.cacert`)."""
+    if not c["certificate"]:
+        return None
+    try:
+        cacert.check(c["certificate"].encode("utf-8", "replace"))  # a lone surrogate is refused, not raised
+    except cacert.Refused as e:
+        return ("certificate", str(e))
     return None
 
 
@@ -479,6 +523,8 @@ SYSTEM = (
     Field("name", STR, "chargepark", lo=1, hi=64, doc="System name shown in the WBM"),
     Field("ntp_enabled", BOOL, True, doc="Synchronize the clock over NTP (the system runs on UTC)"),
     Field("ntp_servers", LIST, [{"address": "pool.ntp.org"}], hi=3, item=_ADDRESS_ITEM, doc="NTP servers"),
+    Field("timezone", STR, "UTC", lo=1, hi=64,
+          doc="Time zone of the local time the WBM shows beside UTC (IANA name; the system runs on UTC)"),
     Field(
         "log_level", ENUM, "info", choices=("debug", "info", "warning", "error"), doc="Services' log level"
     ),
@@ -489,8 +535,14 @@ SYSTEM = (
     Field("mqtt_system_broker", STR, "", lo=0, hi=260,
           doc="host:port of a system broker to use instead; empty = the supervisor starts its own"),
     Field("rest_port", INT, 5555, lo=1, hi=65535, doc="JupiCore REST API port"),
+    Field("loadmgmt_port", INT, 1603, lo=1, hi=65535,
+          doc="Load management REST port (CHARX 1603); `chargepark run` takes a free one when it is in use"),
     Field("web_port", INT, 8080, lo=1, hi=65535,
           doc="WBM port (8080: the non-root development default; the CHARX serves 80/443 behind nginx)"),
+    Field("https_port", INT, 8443, lo=0, hi=65535,
+          doc="WBM HTTPS port, self-signed certificate made at first start (0 = no HTTPS; 443 on a real head)"),
+    Field("update_public_key", STR, "", lo=0, hi=512,
+          doc="Ed25519 public key (PEM) software bundles must be signed with; empty = no bundle is installed"),
 )  # fmt: skip
 
 
@@ -500,12 +552,34 @@ def _ntp_servers(c: Record) -> ck.Problem:
     return None
 
 
+@functools.cache
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())  # reads the database's directory: once
+
+
+def _timezone(c: Record) -> ck.Problem:
+    if c["timezone"] not in _zones():
+        return ("timezone", "not a time zone of the IANA database (such as Europe/Berlin)")
+    return None
+
+
 def _ports_apart(c: Record) -> ck.Problem:
     if c["rest_port"] == c["web_port"]:
         return ("web_port", "must differ from the REST port")
+    if c["https_port"] in (c["rest_port"], c["web_port"]):
+        return ("https_port", "must differ from the REST and WBM ports")
     if not c["mqtt_system_broker"] and c["mqtt_port"] in (c["rest_port"], c["web_port"]):
         return ("mqtt_port", "must differ from the REST and WBM ports")
     return None
 
 
-SYSTEM_CHECKS = (_ntp_servers, ck.host_port("mqtt_system_broker"), _ports_apart)
+def _update_key(c: Record) -> ck.Problem:
+    key = c["update_public_key"].strip()
+    if key and not (
+        key.startswith("-----BEGIN PUBLIC KEY-----") and key.endswith("-----END PUBLIC KEY-----")
+    ):
+        return ("update_public_key", "must be a PEM public key (-----BEGIN PUBLIC KEY-----)")
+    return None
+
+
+SYSTEM_CHECKS = (_ntp_servers, _timezone, ck.host_port("mqtt_system_broker"), _ports_apart, _update_key)

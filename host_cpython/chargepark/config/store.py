@@ -18,8 +18,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-import schema
+import chargeschema
 
+from chargepark import configpush
 from chargepark.config import migrations, parkrules
 from chargepark.config.areas import AREAS, Area, area
 
@@ -166,7 +167,7 @@ class ConfigStore:
                 continue
             try:
                 AREAS[a].validate(json.loads(body))
-            except ValueError as exc:  # json.JSONDecodeError and schema.Invalid
+            except ValueError as exc:  # json.JSONDecodeError and chargeschema.Invalid
                 problems.append("%s: %s" % (where, exc))
         if not problems:
             problems = [
@@ -207,8 +208,9 @@ class ConfigStore:
             return sorted(self._load()[area(area_name).name])
 
     def versions(self) -> dict[str, int]:
-        """Change counter per area: it grows with every committed change. Poll it to see changes made by
-        other processes; `subscribe` reports this process's own commits at once."""
+        """Change counter per area: it grows with every committed change. Each commit publishes the new
+        counters of the changed areas to a head running on this store (`chargepark.configpush`);
+        `subscribe` reports this process's own commits at once."""
         with self._lock:
             counts = dict(self._db.execute("SELECT area, version FROM versions").fetchall())
         return {a: counts.get(a, 0) for a in AREAS}
@@ -221,7 +223,7 @@ class ConfigStore:
 
     def put(self, area_name: str, data: Any, key: str | None = None) -> Record:
         """Save `data` merged over the current record (a new keyed record starts from the defaults).
-        Returns the saved record. Raises `schema.Invalid` (field paths relative to this record; paths
+        Returns the saved record. Raises `chargeschema.Invalid` (field paths relative to this record; paths
         of other records are qualified, e.g. `modbus.start_addresses[0].start`); nothing is applied."""
         spec = self._keyed_as_called(area_name, key)
 
@@ -251,10 +253,10 @@ class ConfigStore:
             for a, key, record in changes:
                 try:
                     out.append((a, key, None if record is None else AREAS[a].validate(record)))
-                except schema.Invalid as exc:
+                except chargeschema.Invalid as exc:
                     errors.update({_path_of(a, key, p): why for p, why in exc.errors.items()})
             if errors:
-                raise schema.Invalid(errors)
+                raise chargeschema.Invalid(errors)
             return out
 
         self._commit(build)
@@ -297,7 +299,7 @@ class ConfigStore:
         try:
             changes = _document_changes(doc, state, replace)
             _apply_and_check(state, changes, own=None)
-        except schema.Invalid as exc:
+        except chargeschema.Invalid as exc:
             return dict(exc.errors)
         return {}
 
@@ -305,7 +307,7 @@ class ConfigStore:
         """Import an `export` document. Each record in it is taken whole (missing fields = defaults).
         Keyed areas: its records are added or overwrite the same keys; with `replace`, records of that
         area missing from the document are deleted. Areas absent from the document are untouched. The
-        document is validated as a whole first (`schema.Invalid` with qualified paths); nothing is
+        document is validated as a whole first (`chargeschema.Invalid` with qualified paths); nothing is
         applied on error."""
         self._commit(lambda state: _document_changes(doc, state, replace))
 
@@ -319,7 +321,7 @@ class ConfigStore:
         if key is None:
             problem = "a key (%s) is required" % spec.key
         if problem:
-            raise schema.Invalid({"key": problem})
+            raise chargeschema.Invalid({"key": problem})
         return spec
 
     def _transaction(self) -> _Transaction:
@@ -343,12 +345,15 @@ class ConfigStore:
                             "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)",
                             (a, row_key, body, migrations.crc(a, row_key, body)),
                         )
+                versions: dict[str, int] = {}
                 for a in touched:
-                    self._db.execute(
-                        "INSERT INTO versions VALUES (?, 1) ON CONFLICT (area) DO UPDATE SET version = version + 1",
+                    versions[a] = self._db.execute(
+                        "INSERT INTO versions VALUES (?, 1) ON CONFLICT (area) DO UPDATE SET version = version + 1"
+                        " RETURNING version",
                         (a,),
-                    )
+                    ).fetchone()[0]
             self._state = state  # our own commit does not move PRAGMA data_version
+        configpush.announce(self.path, versions)
         for listener in list(self._listeners):
             listener(touched)
 
@@ -404,18 +409,18 @@ def _apply_and_check(
         else:
             errors[_path_of(a, key, path)] = why
     if errors:
-        raise schema.Invalid(errors)
+        raise chargeschema.Invalid(errors)
     return touched
 
 
 def _document_changes(doc: Any, state: dict[str, Any], replace: bool) -> list[Change]:
     if not isinstance(doc, dict) or doc.get("format") != migrations.FORMAT:
-        raise schema.Invalid(
+        raise chargeschema.Invalid(
             {"format": "not a chargepark configuration export (format %r)" % migrations.FORMAT}
         )
     version = doc.get("version")
     if not isinstance(version, int) or not 1 <= version <= migrations.VERSION:
-        raise schema.Invalid(
+        raise chargeschema.Invalid(
             {
                 "version": "unknown export version %r (this chargepark reads 1..%d)"
                 % (version, migrations.VERSION)
@@ -423,7 +428,7 @@ def _document_changes(doc: Any, state: dict[str, Any], replace: bool) -> list[Ch
         )
     areas = doc.get("areas")
     if not isinstance(areas, dict):
-        raise schema.Invalid({"areas": "must be an object of area -> records"})
+        raise chargeschema.Invalid({"areas": "must be an object of area -> records"})
     changes: list[Change] = []
     errors: dict[str, str] = {}
     for a, content in areas.items():
@@ -441,13 +446,13 @@ def _document_changes(doc: Any, state: dict[str, Any], replace: bool) -> list[Ch
                 errors[_path_of(a, str(key), "")] = problem
                 continue
             try:
-                changes.append((a, key, spec.validate(record)))
-            except schema.Invalid as exc:
+                changes.append((a, key, spec.validate(migrations.upgrade(a, record, version))))
+            except chargeschema.Invalid as exc:
                 errors.update({_path_of(a, key, p): why for p, why in exc.errors.items()})
         if spec.keyed and replace:
             changes += [(a, k, None) for k in state[a] if k not in records]
     if errors:
-        raise schema.Invalid(errors)
+        raise chargeschema.Invalid(errors)
     return changes
 
 

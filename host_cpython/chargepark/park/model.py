@@ -28,6 +28,8 @@ class Point:
     name: str  # from the configuration; the device name while unconfigured
     location: str
     online: bool
+    meter_serial: str = ""  # its energy meter's, as the module read them ("": none or not available)
+    meter_firmware: str = ""
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,9 @@ def record_discovery(
         "firmware_version": firmware_version,
     }
     modules = store.get("module")
+    # what the module reported about its reader's board and its meter stays until it reports it again
+    for kept in ("rfid_board_firmware", "meter_serial", "meter_firmware"):
+        record[kept] = modules.get(uid, {}).get(kept, "")
     if modules.get(uid) == record:
         return False
     gone = [
@@ -121,6 +126,8 @@ def park_view(store: ConfigStore, online: Collection[str] = ()) -> Park:
                 name=cfg["name"] if cfg else mod["device_name"],
                 location=cfg["location"] if cfg else "",
                 online=uid in online,
+                meter_serial=mod.get("meter_serial", ""),
+                meter_firmware=mod.get("meter_firmware", ""),
             )
         )
     stations = []

@@ -10,7 +10,7 @@ from chargepark.services.registry import by_name
 
 def main() -> int:
     spec = by_name(sys.argv[1])
-    module = importlib.import_module("chargepark.services." + spec.module)
+    module = importlib.import_module(spec.package + ".main")
     result = module.main()
     return int(result or 0)
 

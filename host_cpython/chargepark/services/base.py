@@ -1,4 +1,5 @@
-"""What every service process shares: dying with the supervisor, clean SIGTERM, logging, the MQTT link."""
+"""What every service process shares: dying with the supervisor, clean SIGTERM, logging, the MQTT link,
+following the configuration areas it reads."""
 
 from __future__ import annotations
 
@@ -8,16 +9,21 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 
+from chargepark import topics
+from chargepark.config.store import ConfigStore
 from chargepark.mqtt import MqttLink
 from chargepark.procs import die_with_parent
 from chargepark.runtime import Runtime, load
+from chargepark.services.spec import ServiceSpec
 
 
-def run_service(name: str, body: Callable[[Runtime], Awaitable[None]]) -> int:
+def run_service(spec: ServiceSpec, body: Callable[[Runtime], Awaitable[None]]) -> int:
     """Runs body(runtime) until it returns or SIGTERM/SIGINT arrives."""
     die_with_parent()
     logging.basicConfig(
-        stream=sys.stderr, level=logging.INFO, format="%(asctime)s " + name + " %(levelname)s %(message)s"
+        stream=sys.stderr,
+        level=logging.INFO,
+        format="%(asctime)s " + spec.name + " %(levelname)s %(message)s",
     )
     runtime = load()
 
@@ -35,7 +41,31 @@ def run_service(name: str, body: Callable[[Runtime], Awaitable[None]]) -> int:
     return 0
 
 
-async def connect(runtime: Runtime, client_id: str) -> MqttLink:
-    link = MqttLink(runtime.mqtt_host, runtime.mqtt_port, client_id)
+async def connect(runtime: Runtime, spec: ServiceSpec) -> MqttLink:
+    link = MqttLink(runtime.mqtt_host, runtime.mqtt_port, spec)
     await link.connect()
     return link
+
+
+async def follow_config(
+    link: MqttLink, store: ConfigStore, areas: tuple[str, ...], changed: Callable[[str], None]
+) -> None:
+    """Calls changed(area) when one of `areas` changes after now: the store's writer publishes the area's
+    version (retained, so a change between reading the store and subscribing is seen too)."""
+    seen = store.versions()
+    for area in areas:
+        if area not in link.spec.reads:
+            raise ValueError("%s does not declare reading the %s area" % (link.spec.name, area))
+
+    def on_version(topic: str, raw: bytes) -> None:
+        area = (topics.parts_of(topic, topics.CONFIG_VERSION) or {}).get("area", "")
+        try:
+            version = int(raw)
+        except ValueError:
+            return
+        if version != seen.get(area):
+            seen[area] = version
+            changed(area)
+
+    for area in areas:
+        await link.subscribe(topics.fill(topics.CONFIG_VERSION, area=area), on_version)

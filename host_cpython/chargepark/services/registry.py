@@ -1,51 +1,35 @@
-"""The head's service table (manual, "System Control/Status"): one row per application.
+"""The head's service table (manual, "System Control/Status"): the services' specs in the manual's order.
 
-A service is installed when its module `chargepark.services.<module>` exists and has a `main()`; adding
-one of the later interfaces is adding that one module. Until then the row says why it is absent.
+A service is installed when its package has a `main.py`; until then its spec says which issue brings it.
+Adding one of the later interfaces is adding its `main.py` (and clearing `arrives_with`); a new service is
+a new package with a `spec.py`, listed here (a test checks that every package is).
 """
 
 from __future__ import annotations
 
-import importlib.util
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class ServiceSpec:
-    name: str
-    title: str
-    module: str
-    pending: str  # why it may be absent: the issue that brings it
-
-    @property
-    def installed(self) -> bool:
-        return importlib.util.find_spec("chargepark.services." + self.module) is not None
-
+from chargepark.services.calibration_law.spec import SPEC as CALIBRATION_LAW
+from chargepark.services.controller_agent.spec import SPEC as CONTROLLER_AGENT
+from chargepark.services.jupicore.spec import SPEC as JUPICORE
+from chargepark.services.load_management.spec import SPEC as LOAD_MANAGEMENT
+from chargepark.services.modbus_client.spec import SPEC as MODBUS_CLIENT
+from chargepark.services.modbus_server.spec import SPEC as MODBUS_SERVER
+from chargepark.services.mqtt_bridge.spec import SPEC as MQTT_BRIDGE
+from chargepark.services.ocpp16.spec import SPEC as OCPP16
+from chargepark.services.spec import ServiceSpec
+from chargepark.services.system_monitor.spec import SPEC as SYSTEM_MONITOR
+from chargepark.services.web_server.spec import SPEC as WEB_SERVER
 
 SERVICES: tuple[ServiceSpec, ...] = (
-    ServiceSpec("system-monitor", "System Monitor", "system_monitor", ""),
-    ServiceSpec("controller-agent", "Controller Agent", "controller_agent", ""),
-    ServiceSpec("ocpp16", "OCPP 1.6J", "ocpp16", "the OCPP 1.6J interface arrives with its own issue"),
-    ServiceSpec(
-        "modbus-client",
-        "Modbus Client",
-        "modbus_client",
-        "the Modbus/TCP meter client arrives with its own issue",
-    ),
-    ServiceSpec(
-        "modbus-server", "Modbus Server", "modbus_server", "the Modbus/TCP server arrives with its own issue"
-    ),
-    ServiceSpec("jupicore", "JupiCore", "jupicore", ""),
-    ServiceSpec(
-        "load-management", "Load Management", "load_management", "load management arrives with its own issue"
-    ),
-    ServiceSpec("web-server", "Web Server", "web_server", ""),
-    ServiceSpec(
-        "calibration-law",
-        "Calibration Law Agent",
-        "calibration_law",
-        "the calibration law agent arrives with its own issue",
-    ),
+    SYSTEM_MONITOR,
+    CONTROLLER_AGENT,
+    OCPP16,
+    MODBUS_CLIENT,
+    MODBUS_SERVER,
+    JUPICORE,
+    LOAD_MANAGEMENT,
+    WEB_SERVER,
+    MQTT_BRIDGE,
+    CALIBRATION_LAW,
 )
 
 

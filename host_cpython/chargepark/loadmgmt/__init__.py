@@ -1,0 +1,1 @@
+"""Load management: the load circuit's current shared among its charging points (issue 17)."""

@@ -1,0 +1,175 @@
+"""The points' events and live samples in, transactions and status changes out (the service wires it to the
+controller agent's topics)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+import websockets
+from ocpp.exceptions import OCPPError
+
+from chargepark import pointops, topics
+from chargepark.ocpp import vocab
+from chargepark.ocpp.backend import Backend
+from chargepark.ocpp.station import Pending
+
+log = logging.getLogger("chargepark.ocpp")
+RESUME = "(resume)"  # our own work item beside the module's events: no module event has this name
+
+
+class Feed:
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.station = backend.station
+        self.events: asyncio.Queue[tuple[str, str, Any]] = asyncio.Queue()
+
+    def on_live(self, topic: str, raw: bytes) -> None:
+        uid = topics.uid_of(topic, topics.AGENT_LIVE)
+        try:
+            live = json.loads(raw)
+        except ValueError:
+            return
+        if uid is None or not isinstance(live, dict):
+            return
+        before = self.station.live.get(uid, {})
+        if uid not in self.station.live:
+            self.station.unsure.add(uid)  # the first sample since this service started
+        self.station.live[uid] = live
+        if self.station.lost_release(uid) is not None:
+            self.events.put_nowait((uid, RESUME, None))
+        if self.station.mend(uid) or any(
+            before.get(k) != live.get(k) for k in ("status", "error_bits", "online")
+        ):
+            self.backend.status_due.set()
+            self.backend.wake.set()
+
+    def on_event(self, topic: str, raw: bytes) -> None:
+        uid = topics.uid_of(topic, topics.AGENT_EVENT)
+        try:
+            msg = json.loads(raw)
+            name, arg = str(msg["event"]), msg.get("arg")
+        except (ValueError, KeyError, TypeError):
+            return
+        if uid is not None and self.station.connector_of(uid) is not None:
+            self.events.put_nowait((uid, name, arg))
+
+    async def run(self) -> None:
+        while True:
+            uid, name, arg = await self.events.get()
+            try:
+                await self.handle(uid, name, arg)
+            except (ValueError, TypeError, IndexError, KeyError) as e:
+                log.warning("event %s of %s (%r): %s", name, uid, arg, e)
+
+    async def handle(self, uid: str, name: str, arg: Any) -> None:
+        st = self.station
+        if name == "session_release":
+            pending = st.pending.get(uid)
+            if (
+                st.on_release(uid, int(arg[0]), int(arg[1]))
+                and pending
+                and pending.reservation_id is not None
+            ):
+                st.reservations.remove(pending.reservation_id)  # used: its StartTransaction names it
+                await self.command(uid, "reserved", False)
+        elif name == "session_stop":
+            st.on_stop(uid, [int(v) for v in arg])
+            if st.queue.running(uid) is None:
+                await self.scheduled_availability(uid)
+        elif name == "ea_message":
+            st.info[uid] = str(arg)
+            if arg == vocab.EMERGENCY_STOP:
+                st.emergency.add(uid)
+        elif name == "rfid_read":  # the module ordered the UID (RFIDByteOrder/RFIDCharacterOrder, its fields)
+            await self.card(uid, str(arg))
+        elif name == RESUME:
+            log.warning("point %s: its module lost the release of the running transaction: releasing it", uid)
+            try:
+                await self.backend.ops.command(uid, "release", True)
+            except pointops.CommandError as e:
+                log.warning("release to %s: %s", uid, e.reason)
+                st.resuming.pop(uid, None)  # the next live sample tries again
+        elif name == "session_start" and st.settings()["FreeMode"]:
+            await self.plugged_in(uid, st.settings()["FreeModeUID"])
+        self.backend.wake.set()
+
+    async def card(self, uid: str, tag: str) -> None:
+        """A card at an OCPP point: the same card again ends its transaction (PresentingRFIDEndCharging);
+        another one is authorized (`authorize`) and, unless the connector is reserved for someone else,
+        releases the point."""
+        st = self.station
+        tx = st.queue.running(uid)
+        if tx is not None:
+            if tx.id_tag == tag and st.settings()["PresentingRFIDEndCharging"]:
+                await self.command(uid, "release", False)
+                st.stop(tx, st.meter_now(tx), "Local")
+            else:  # another card, or the same without PresentingRFIDEndCharging: it changes nothing
+                await self.command(uid, "rfid_decided", "denied")  # ends Authorization Request ongoing
+            return
+        info = await self.authorize(tag)
+        connector = st.connector_of(uid)
+        reservation = st.reservations.at(connector) if connector is not None else None
+        status = str(info.get("status"))
+        if status == "Accepted" and reservation and not reservation.admits(tag, info.get("parentIdTag")):
+            status = "Reserved"  # kept for another id
+        if status != "Accepted":
+            log.info("card %s at %s: %s", tag, uid, status)
+            await self.command(uid, "rfid", [tag, False])  # the bus carries lists, not dicts
+            return
+        reservation_id = reservation.reservation_id if reservation else None
+        st.pending[uid] = Pending(tag, st.clock(), reservation_id, "EVDiscardTimeOut")
+        await self.command(uid, "release", True)
+
+    async def plugged_in(self, uid: str, tag: str) -> None:
+        """FreeMode (at plug-in) and ServiceRestart (a vehicle found plugged in after a restart): the
+        point's transaction is authorized at the backend under the mode's own id, as a card would be."""
+        if self.station.queue.running(uid) is None and uid not in self.station.pending:
+            log.info("point %s: authorizing %s", uid, tag)
+            await self.card(uid, tag)
+
+    async def authorize(self, tag: str) -> dict[str, Any]:
+        """The tag's IdTagInfo: online from the backend (or, with LocalPreAuthorize, from the local list or
+        cache at once when they accept it); offline from them with LocalAuthorizeOffline (the transaction
+        is then queued)."""
+        st = self.station
+        s = st.settings()
+        box = self.backend.box
+        online = box is not None
+        if box is not None and not (s["LocalPreAuthorize"] and st.locally_valid(tag)):
+            try:
+                info = await box.authorize(tag)
+            except (TimeoutError, OCPPError, websockets.exceptions.WebSocketException) as e:
+                log.warning("Authorize %s: %s", tag, e)
+                online = False
+            else:
+                st.remember(tag, info)
+                return info
+        if not online and not s["LocalAuthorizeOffline"]:
+            return {"status": "offline"}
+        local = st.local_info(tag)
+        return local if local is not None and st.locally_valid(tag) else {"status": "unknown locally"}
+
+    async def after_restart(self, settle_s: float = 2.0) -> None:
+        """ServiceRestart: once the backend first accepts the charge box after this service started (and
+        the points' live samples are in), each point with a vehicle and no transaction is registered under
+        ServiceUID."""
+        await self.backend.accepted.wait()
+        await asyncio.sleep(settle_s)
+        s = self.station.settings()
+        if not s["ServiceRestart"]:
+            return
+        for uid in list(self.station.connectors.values()):
+            if self.station.vehicle_at(uid):
+                await self.plugged_in(uid, s["ServiceUID"])
+
+    async def scheduled_availability(self, uid: str) -> None:
+        """A ChangeAvailability that was Scheduled takes effect once the transaction is over."""
+        on = self.station.scheduled_availability.pop(uid, None)
+        if on is not None:
+            await self.command(uid, "available", on)
+
+    async def command(self, uid: str, name: str, value: Any) -> None:
+        await self.backend.command(uid, name, value)

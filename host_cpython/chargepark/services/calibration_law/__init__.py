@@ -1,0 +1,1 @@
+"""Calibration Law Agent service (not built yet)."""

@@ -1,0 +1,1 @@
+"""Controller Agent service: the backplane bus master, bridged to the local broker."""

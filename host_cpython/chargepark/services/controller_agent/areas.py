@@ -1,0 +1,26 @@
+"""The configuration area the controller agent owns: the modules it discovered on the backplane bus.
+
+Written by the park model when the agent discovers a module, not by users; `config/areas.py` lists it.
+"""
+
+from __future__ import annotations
+
+from chargeschema import INT, STR, Field
+
+MODULE = (
+    Field("station", STR, "", lo=1, hi=64, doc="Device UID of the station's head module"),
+    Field("position", INT, 1, lo=1, hi=12, doc="Backplane bus position (1 = the head module's own point)"),
+    Field("device_name", STR, "", lo=0, hi=64, doc="Factory designation reported by the module"),
+    Field("hardware_version", STR, "", lo=0, hi=32, doc="Hardware version reported by the module"),
+    Field("firmware_version", STR, "", lo=0, hi=32, doc="Firmware version reported by the module"),
+    Field("rfid_board_firmware", STR, "", lo=0, hi=16,
+          doc="Firmware version of its CHARX RFID/NFC board, as the module reported it (event rfid_board)"),
+    Field("meter_serial", STR, "", lo=0, hi=32,
+          doc="Serial number of its energy meter as read at the meter's start (event meter_ident); "
+              "empty where the type has no such register"),
+    Field("meter_firmware", STR, "", lo=0, hi=16,
+          doc="Firmware version of its energy meter as read at the meter's start (event meter_ident); "
+              "empty where the type has no such register"),
+)  # fmt: skip
+# No record checks: a missing station is refused by chargeschema.validate ("required"), its default
+# is not a valid value.

@@ -1,0 +1,1 @@
+"""Load Management service (not built yet)."""

@@ -1,0 +1,1 @@
+"""Modbus Client service: the load circuits' higher-level Modbus/TCP meters."""

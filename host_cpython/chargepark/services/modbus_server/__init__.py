@@ -1,0 +1,1 @@
+"""Modbus Server service (not built yet)."""

@@ -1,0 +1,1 @@
+"""MQTT Bridge service (manual "MQTT Bridge"); the code lives in `chargepark.bridge`."""

@@ -1,0 +1,1 @@
+"""System Monitor service: CPU, memory, disk and load of the head, plus the service health summary."""
