@@ -9,9 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import chargeschema
 import pointconfig
 import pytest
-import schema
 from backplane import image
 from chargepark.bus.agent import ControllerAgent
 from chargepark.bus.medium import MediumThread, SimMedium
@@ -44,7 +44,7 @@ def test_real_image_runs_from_slot_and_updates(tmp_path: Path) -> None:
     flash = tmp_path / "module4"
     provision(flash, v1, uid="img-4", position=POSITION)
     assert any(p.suffix == ".mpy" for p in (flash / "slots" / "a").rglob("*"))
-    cfg = schema.validate(pointconfig.FIELDS, {"name": "cp4", "max_current_a": 20}, pointconfig.CHECKS)
+    cfg = chargeschema.validate(pointconfig.FIELDS, {"name": "cp4", "max_current_a": 20}, pointconfig.CHECKS)
     checksum = pointconfig.checksum(pointconfig.module_part(cfg))
 
     async def scenario() -> None:

@@ -2,8 +2,8 @@
 every command and configuration it applies (printed too, so a test can read a module process's log)."""
 
 import chargedefs
+import chargeschema
 import pointconfig
-import schema
 from backplane import catalog
 
 
@@ -17,10 +17,13 @@ class RecordingPoint:
         self.applied = []
         self.echo = True
 
-    def configure(self, cfg):
-        clean = schema.validate(pointconfig.MODULE_FIELDS, cfg, pointconfig.CHECKS)
+    def configure(self, cfg, expected=None):
+        clean = chargeschema.validate(pointconfig.MODULE_FIELDS, cfg, pointconfig.CHECKS)
+        checksum = pointconfig.checksum(clean)
+        if expected is not None and checksum != expected:
+            raise ValueError("config checksum mismatch")  # as ChargePoint.configure: before applying
         self.config_version += 1
-        self.config_checksum = pointconfig.checksum(clean)
+        self.config_checksum = checksum
         self.applied.append("config %d" % self.config_checksum)
         if self.echo:
             print(self.applied[-1])

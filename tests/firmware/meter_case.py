@@ -4,7 +4,7 @@ real micropython binary. `run_all` returns the list of check names that passed (
 import struct
 
 from iomodule import meters
-from iomodule.meter import MeterDriver
+from iomodule.meter import MeterDriver, MeterLine
 from iomodule.modbus_rtu import BAD_CRC, DONE, EXCEPTION, PENDING, TIMEOUT, RtuMaster, crc16
 
 
@@ -63,22 +63,23 @@ class Registers:
 
 
 class ReplayPort:
-    """Answers each request with the next of fixed frames (one per block of a map, in the order the driver
-    asks) and allocates nothing: for the allocation check and bench/bench_meter.py."""
+    """Answers each request with a fixed frame built in advance (one per unit and block or identification
+    field of a map, found by the request's unit and address) and allocates nothing: for the allocation
+    checks and bench/bench_meter.py. `regs` is one dict, or one per unit of `units`."""
 
-    def __init__(self, meter_map, regs):
-        self.answers = []
-        for start, n in meter_map["blocks"]:
-            m = ScriptedMeter(1, regs)
-            m.write(bytes([1, meter_map["function"], start >> 8, start & 0xFF, 0, n]))
-            self.answers.append(bytearray(m.out))
-        self.answer = self.answers[0]
-        self.next = 0
+    def __init__(self, meter_map, regs, units=(1,)):
+        self.answers = {}
+        spans = list(meter_map["blocks"]) + [(reg, n) for _which, reg, n, _kind in meter_map.get("ident", ())]
+        for k, unit in enumerate(units):
+            for start, n in spans:
+                m = ScriptedMeter(unit, regs if isinstance(regs, dict) else regs[k])
+                m.write(bytes([unit, meter_map["function"], start >> 8, start & 0xFF, 0, n]))
+                self.answers[(unit << 16) | start] = bytearray(m.out)
+        self.answer = self.answers[(units[0] << 16) | spans[0][0]]
         self.pos = len(self.answer)
 
     def write(self, buf):
-        self.answer = self.answers[self.next]
-        self.next = (self.next + 1) % len(self.answers)
+        self.answer = self.answers[(buf[0] << 16) | (buf[2] << 8) | buf[3]]
         self.pos = 0
 
     def readinto(self, buf):
@@ -91,24 +92,33 @@ class ReplayPort:
         return n
 
 
-def em24_driver_without_allocation(cycles):
-    """Bytes allocated by `cycles` EM24 poll cycles after a warm-up one (0 expected on MicroPython)."""
+def allocated(step, t, ticks):
+    """Bytes allocated by `ticks` calls of step(t), t advancing 10 ms a call (MicroPython's gc)."""
     import gc
 
+    gc.collect()
+    gc.disable()
+    before = gc.mem_alloc()
+    for _ in range(ticks):
+        t += 10
+        step(t)
+    used = gc.mem_alloc() - before
+    gc.enable()
+    return used
+
+
+def em24_driver_without_allocation(cycles):
+    """Bytes allocated by `cycles` EM24 poll cycles after a warm-up one (0 expected on MicroPython)."""
     mp = meters.MAPS["em24"]
     port = ReplayPort(mp, em24_regs((2301, 2302, 2303), (16000, 15000, 100), 73600, 990, 500, 123456))
     drv = MeterDriver(RtuMaster(port, 9600, 100), mp, period_ms=100)
     buf = [0] * meters.SLOTS
-    t = run_driver(drv, 0, 200)
-    gc.collect()
-    gc.disable()
-    before = gc.mem_alloc()
-    for _ in range(cycles * 10):
-        t += 10
+
+    def step(t):
         drv.poll(t)
         drv.read(buf)
-    used = gc.mem_alloc() - before
-    gc.enable()
+
+    used = allocated(step, run_driver(drv, 0, 200), cycles * 10)
     assert drv.cycles >= cycles and drv.failures == 0 and buf[meters.I1] == 16000
     return used
 
@@ -132,9 +142,9 @@ def em24_regs(u_dv, i_ma, w_dw, pf, hz_d, kwh_d):
         put32(r, 0x0000 + 2 * k, u_dv[k], meters.LSW)
         put32(r, 0x000C + 2 * k, i_ma[k], meters.LSW)
     put32(r, 0x0028, w_dw, meters.LSW)
-    r[0x0031] = pf & 0xFFFF
-    r[0x0033] = hz_d
-    put32(r, 0x0034, kwh_d, meters.LSW)
+    r[0x0035] = pf & 0xFFFF
+    r[0x0037] = hz_d
+    put32(r, 0x003E, kwh_d, meters.LSW)
     return r
 
 
@@ -228,8 +238,8 @@ def check_driver_cycle_and_loss():
     t = run_driver(drv, t, t + 500)
     assert drv.misses == 3 and drv.read(buf) is False and drv.last_error == TIMEOUT
     meter.mode = "ok"
-    regs[0x0034] = 0  # energy moved on: 123456 -> 65536 * 2 kWh*10 (LSW first)
-    regs[0x0035] = 2
+    regs[0x003E] = 0  # energy moved on: 123456 -> 65536 * 2 kWh*10 (LSW first)
+    regs[0x003F] = 2
     t = run_driver(drv, t, t + 600)
     assert drv.read(buf) is True and buf[meters.ENERGY] == 131072 * 100 and drv.misses == 0
 
@@ -245,7 +255,7 @@ def pro380_regs():
         putf(regs, 0x500C + 2 * k, v)
     putf(regs, 0x5012, 11.04)
     putf(regs, 0x502A, 0.99)
-    putf(regs, 0x6000, 1234.5)
+    putf(regs, 0x600C, 1234.5)
     return regs
 
 
@@ -256,13 +266,338 @@ def check_pro380_values(buf):
     assert abs(buf[meters.PF] - 990) <= 1
 
 
+# one reading in the point's units, used for every map: 230.1/230.2/229.9 V, 16/15.5/0.25 A, 11.04 kW,
+# 1234.567 kWh, PF 0.99, 49.98 Hz
+READING = [230100, 230200, 229900, 16000, 15500, 250, 11040000, 1234567, 990, 49980]
+
+
+def expected_reading(name):
+    """READING as the map carries it: slots it has no register for read 0; each value to the resolution
+    of its register (one unit of it, or 1 % of the register's float precision)."""
+    mp = all_maps()[name]
+    out = [0] * meters.SLOTS
+    for slot, _reg, _typ, _order, _mul, _div in mp["fields"]:
+        out[slot] = READING[slot]
+    return out
+
+
+def close_enough(name, got):
+    """got matches expected_reading(name) within the resolution of each field's register."""
+    mp = all_maps()[name]
+    want = expected_reading(name)
+    tolerance = [0] * meters.SLOTS
+    for slot, _reg, typ, _order, mul, div in mp["fields"]:
+        if typ == meters.F32:
+            tolerance[slot] = 1 + abs(want[slot]) // 1000000  # float32: 24 bits of mantissa
+        else:
+            tolerance[slot] = max(mul // div, 1)
+    for k in range(meters.SLOTS):
+        if abs(got[k] - want[k]) > tolerance[k]:
+            return False
+    return True
+
+
+def all_maps():
+    out = dict(meters.MAPS)
+    out.update(meters.HIGHER_LEVEL)
+    return out
+
+
+def check_every_map_through_the_driver():
+    """Every map, RS-485 and higher level: its encoded registers decode to the same reading through the
+    RTU master and the driver (one poll cycle, every block)."""
+    for name in all_maps():
+        mp = all_maps()[name]
+        meter = ScriptedMeter(3, meters.encode(mp, READING))
+        drv = MeterDriver(RtuMaster(meter, 19200, 100), mp, unit=3, period_ms=1000)
+        run_driver(drv, 0, 400)
+        buf = [0] * meters.SLOTS
+        assert drv.read(buf) is True, (name, drv.last_error)
+        # one request per block, and per identification field once before the first cycle
+        assert len(meter.requests) == len(mp["blocks"]) + len(mp.get("ident", ()))
+        assert meter.requests[0][1] == mp["function"]
+        assert close_enough(name, buf), (name, buf)
+
+
+class Line:
+    """An RS-485 line with several meters on it: each sees every request, the addressed one answers."""
+
+    def __init__(self, *meters_on_it):
+        self.meters = meters_on_it
+
+    def write(self, buf):
+        for m in self.meters:
+            m.write(buf)
+
+    def readinto(self, buf):
+        for m in self.meters:
+            n = m.readinto(buf)
+            if n:
+                return n
+        return 0
+
+
+def check_two_meters_on_one_line():
+    """The point's meter (unit 1) and a higher-level meter at "default + 1" (unit 2, same type) on one
+    line and one master: each driver gets its own meter's reading, every cycle, and loses only its own."""
+    mp = meters.MAPS["em24"]
+    upstream = [v * 3 for v in READING]
+    point_meter = ScriptedMeter(1, meters.encode(mp, READING))
+    upstream_meter = ScriptedMeter(2, meters.encode(mp, upstream))
+    master = RtuMaster(Line(point_meter, upstream_meter), 9600, 100)
+    own = MeterDriver(master, mp, unit=1, period_ms=1000)
+    high = MeterDriver(master, mp, unit=2, period_ms=1000)
+    buf = [0] * meters.SLOTS
+    t = 0
+    while t < 3000:
+        own.poll(t)
+        high.poll(t)
+        t += 10
+    assert own.read(buf) is True and buf[meters.I1] == READING[meters.I1] and own.failures == 0
+    assert high.read(buf) is True and buf[meters.I1] == upstream[meters.I1] and high.failures == 0
+    assert own.cycles >= 3 and high.cycles >= 3
+    upstream_meter.mode = "silent"
+    while t < 8000:
+        own.poll(t)
+        high.poll(t)
+        t += 10
+    assert high.read(buf) is False and own.read(buf) is True and own.failures == 0
+
+
+def run_line(line, t, until):
+    """Poll a MeterLine every 10 ms from t to `until`; returns the time reached."""
+    while t < until:
+        line.poll(t)
+        t += 10
+    return t
+
+
+def check_meter_line_higher_meter_and_ident():
+    """MeterLine: the point's meter (unit 1) and the load circuit's higher-level meter of the same type at
+    unit 2 on one line; each identified once at its start; the higher-level meter lost is reported lost
+    (False) while the point's meter keeps reading; re-fitting the same types keeps both drivers."""
+    mp = meters.MAPS["em24"]
+    upstream = [v * 3 for v in READING]
+    own_regs = meters.encode(mp, READING)
+    own_regs.update(meters.encode_ident(mp, "CG1234567", "1.2.3"))
+    up_regs = meters.encode(mp, upstream)
+    up_regs.update(meters.encode_ident(mp, "CG7654321", "2.0.11"))
+    point_meter = ScriptedMeter(1, own_regs)
+    upstream_meter = ScriptedMeter(2, up_regs)
+    line = MeterLine(RtuMaster(Line(point_meter, upstream_meter), 9600, 100), 1, 1000, 3)
+    line.fit("em24", "em24")
+    buf = [0] * meters.SLOTS
+    assert line.higher_read(buf) is None and line.ident() is None  # nothing read yet
+    t = 0
+    t = run_line(line, t, 3000)
+    assert line.read(buf) is True and buf[meters.I1] == READING[meters.I1]
+    assert line.higher_read(buf) is True and buf[meters.I1] == upstream[meters.I1]
+    assert line.ident() == ("CG1234567", "1.2.3") and line.ident() is None  # reported once
+    assert line.higher.ident == ("CG7654321", "2.0.11")
+    ident_hi = {reg >> 8 for _which, reg, _n, _kind in mp["ident"]}
+    idents = [r for r in point_meter.requests if r[0] == 1 and r[2] in ident_hi]
+    assert len(idents) == 2  # serial and firmware, once each: not in every cycle
+    own, high = line.meter, line.higher
+    line.fit("em24", "em24")
+    assert line.meter is own and line.higher is high
+    upstream_meter.mode = "silent"
+    t = run_line(line, t, 8000)
+    assert line.higher_read(buf) is False and line.read(buf) is True and own.failures == 0
+    upstream_meter.mode = "ok"
+    t = run_line(line, t, 11000)
+    assert line.higher_read(buf) is True and buf[meters.I1] == upstream[meters.I1]
+    line.fit("em24", "none")
+    assert line.higher is None and line.higher_read(buf) is None and line.meter is own
+
+
+def check_ident_not_available():
+    """A type without identification registers reports ("", "") at once; a meter refusing them is not
+    available either and still read; answering again after a loss it is identified anew; garbled text
+    registers give what is printable, never an exception."""
+    plain = MeterLine(RtuMaster(ScriptedMeter(1, {}), 9600, 100), 1, 1000, 3)
+    plain.fit("em340", "none")
+    assert plain.ident() == ("", "") and plain.ident() is None
+    mp = meters.MAPS["pro380"]  # numbers: a U32 serial number and firmware version
+    regs = pro380_regs()
+    regs.update(meters.encode_ident(mp, "12345678", "1.2.7"))
+    pro = MeterLine(RtuMaster(ScriptedMeter(1, regs), 9600, 100), 1, 1000, 3)
+    pro.fit("pro380", "none")
+    run_line(pro, 0, 2000)
+    assert pro.ident() == ("12345678", "127")
+    mp = meters.MAPS["wm3m4"]
+    regs = meters.encode(mp, READING)
+    regs.update(meters.encode_ident(mp, "79123456", ""))
+    meter = ScriptedMeter(1, regs)
+    meter.mode = "exception"
+    line = MeterLine(RtuMaster(meter, 9600, 100), 1, 1000, 3)
+    line.fit("wm3m4", "none")
+    buf = [0] * meters.SLOTS
+    t = 0
+    t = run_line(line, t, 6000)
+    assert line.ident() == ("", "") and line.read(buf) is False
+    meter.mode = "ok"
+    t = run_line(line, t, 9000)
+    assert line.read(buf) is True and line.ident() == ("79123456", "")
+    regs[9], regs[10], regs[11], regs[12] = 0xFF41, 0x0742, 0x2020, 0x8000  # garbage and padding
+    meter.mode = "silent"
+    t = run_line(line, t, 14000)
+    meter.mode = "ok"
+    t = run_line(line, t, 17000)
+    assert line.read(buf) is True and line.ident() == ("AB", "")
+
+
+class NoiseLine:
+    """A line that answers every request with 40 bytes of noise (deterministic pseudo-random)."""
+
+    def __init__(self):
+        self.x = 12345
+        self.left = 0
+
+    def write(self, buf):
+        self.left = 40
+
+    def readinto(self, buf):
+        n = min(5, self.left)
+        for i in range(n):
+            self.x = (self.x * 1103515245 + 12345) & 0x7FFFFFFF
+            buf[i] = self.x >> 16 & 0xFF
+        self.left -= n
+        return n
+
+
+def check_noise_on_the_line():
+    """Noise instead of answers: both meters end up lost, nothing raises, nothing is identified but ""."""
+    line = MeterLine(RtuMaster(NoiseLine(), 9600, 100), 1, 1000, 3)
+    line.fit("em24", "em24")
+    buf = [0] * meters.SLOTS
+    t = 0
+    t = run_line(line, t, 10000)
+    assert line.read(buf) is False and line.higher_read(buf) is False
+    assert line.ident() == ("", "")
+
+
+def line_without_allocation(cycles):
+    """Bytes allocated by `cycles` poll cycles of an EM24 and its higher-level meter on one line after the
+    warm-up (identification, first cycle): 0 expected on MicroPython."""
+    mp = meters.MAPS["em24"]
+    own = em24_regs((2301, 2302, 2303), (16000, 15000, 100), 73600, 990, 500, 123456)
+    high = em24_regs((2301, 2302, 2303), (46000, 45000, 30100), 173600, 990, 500, 923456)
+    own.update(meters.encode_ident(mp, "A1", "1.0.0"))
+    line = MeterLine(RtuMaster(ReplayPort(mp, [own, high], (1, 2)), 9600, 100), 1, 100, 3)
+    line.fit("em24", "em24")
+    buf = [0] * meters.SLOTS
+    t = 0
+    t = run_line(line, t, 2000)
+    line.ident()
+
+    def step(t):
+        line.poll(t)
+        line.read(buf)
+        line.higher_read(buf)
+        line.ident()
+
+    used = allocated(step, t, cycles * 10)
+    assert line.read(buf) is True and buf[meters.I1] == 16000, (line.meter.last_error, buf)
+    assert line.higher_read(buf) is True and buf[meters.I1] == 46000, (line.higher.last_error, buf)
+    assert line.meter.failures == 0 and line.higher.failures == 0
+    return used
+
+
+def f32_words(value, order):
+    """The two registers of `value` as a float32 in `order` (a Registers at 0)."""
+    regs = {}
+    putf(regs, 0, value)
+    if order == meters.LSW:
+        regs[0], regs[1] = regs[1], regs[0]
+    return Registers(regs)
+
+
+F32_CASES = (
+    0.0,
+    -0.0,
+    1e-40,
+    0.0004,
+    0.9995,
+    -0.73,
+    1.0,
+    49.98,
+    230.1,
+    -230.1,
+    399.99,
+    511.9,
+    512.0,
+    16.0,
+    32.5,
+    11040.0,
+    -11040.0,
+    22000.7,
+    1234567.0,
+    8388607.0,
+    8388608.0,
+    16777215.0,
+    123456789.0,
+    999999936.0,
+    -999999936.0,
+)
+
+
+def check_f32_in_integers():
+    """The float32 registers scale in integers to exactly int(f * mul) // div, for the maps' scales and
+    both word orders; NaN, infinity and absurd values raise ValueError as `decode` does."""
+    for value in F32_CASES:
+        for order in (meters.MSW, meters.LSW):
+            word = f32_words(value, order)
+            f = meters.decode(word, 0, meters.F32, order)
+            for mul, div in ((1, 1), (1000, 1), (1000000, 1), (1000, 7), (1, 1000)):
+                got = meters.scaled(word, 0, meters.F32, order, mul, div)
+                assert got == int(f * mul) // div, (value, order, mul, div, got)
+    for hi, lo in ((0x7FC0, 0), (0x7F80, 0), (0xFF80, 0), (0x4F80, 0), (0xCF80, 0)):  # NaN, +-inf, +-4.3e9
+        try:
+            meters.scaled(Registers({0: hi, 1: lo}), 0, meters.F32, meters.MSW, 1000, 1)
+        except ValueError:
+            continue
+        raise AssertionError("no ValueError for 0x%04x%04x" % (hi, lo))
+
+
+def driver_without_allocation(name, cycles):
+    """Bytes allocated by `cycles` poll cycles of the map `name` (decoding included) after a warm-up
+    (identification, first cycle): 0 expected on MicroPython for every map, float32 ones included."""
+    mp = meters.MAPS[name]
+    regs = meters.encode(mp, READING)
+    regs.update(meters.encode_ident(mp, "A1", "1.0.0"))
+    drv = MeterDriver(RtuMaster(ReplayPort(mp, regs), 9600, 100), mp, period_ms=100)
+    buf = [0] * meters.SLOTS
+
+    def step(t):
+        drv.poll(t)
+        drv.read(buf)
+
+    start = drv.cycles
+    used = allocated(step, run_driver(drv, 0, 400), cycles * 10)
+    assert drv.cycles - start >= cycles and drv.failures == 0, (name, drv.cycles, drv.last_error)
+    assert close_enough(name, buf), (name, buf)
+    return used
+
+
+def check_iskra_formats():
+    """T5/T6 (exponent in the high byte, 24-bit value) and the S32 counter with its exponent register."""
+    regs = {0: 0xFD03, 1: 0x8270, 2: 0xFEFF, 3: 0xFF9C, 10: 0xFFFF, 12: 0x0001, 13: 0x0000}
+    word = Registers(regs)
+    assert meters.decode(word, 0, meters.T5, meters.MSW) == 230000  # 0x038270
+    assert meters.exponent(word, 0, meters.T5, meters.MSW) == -3
+    assert meters.scaled(word, 0, meters.T5, meters.MSW, 1000, 1) == 230000  # 230.000 V in mV
+    assert meters.scaled(word, 2, meters.T6, meters.MSW, 1000, 1) == -1000  # -100 * 10**-2 A in mA
+    assert meters.scaled(word, 12, meters.S32E, 10, 1, 1) == 6553  # 65536 * 10**-1 Wh
+
+
 def check_multi_block():
     meter = ScriptedMeter(1, pro380_regs())
     drv = MeterDriver(RtuMaster(meter, 9600, 100), meters.MAPS["pro380"], period_ms=1000)
     run_driver(drv, 0, 300)
     buf = [0] * meters.SLOTS
     assert drv.read(buf) is True
-    assert [r[2:4] for r in meter.requests] == [b"\x50\x02", b"\x60\x00"]
+    # the identification once (serial number, firmware version), then one request per block
+    assert [r[2:4] for r in meter.requests] == [b"\x40\x00", b"\x40\x07", b"\x50\x02", b"\x60\x0c"]
     check_pro380_values(buf)
 
 
@@ -273,6 +608,13 @@ CHECKS = (
     check_master_errors,
     check_driver_cycle_and_loss,
     check_multi_block,
+    check_every_map_through_the_driver,
+    check_iskra_formats,
+    check_f32_in_integers,
+    check_two_meters_on_one_line,
+    check_meter_line_higher_meter_and_ident,
+    check_ident_not_available,
+    check_noise_on_the_line,
 )
 
 

@@ -1,6 +1,6 @@
 """A small schema exercised on both interpreters (imported by CPython and by the micropython binary)."""
 
-from schema import BOOL, ENUM, INT, LIST, STR, Field
+from chargeschema import BOOL, ENUM, INT, LIST, STR, Field
 
 RULE = (Field("event", ENUM, "never", choices=("never", "always")), Field("ms", INT, 0, lo=0, hi=60000))
 FIELDS = (

@@ -20,11 +20,23 @@ FULL = json.loads((ROOT / "boards" / "sim" / "config-full.json").read_text())
 
 class SimPoint:
     def __init__(self, micropython, procs, tmp_path, config=None):
-        flash = tmp_path / "flash"
-        flash.mkdir()
-        shutil.copyfile(ROOT / "boards" / "sim" / "board.json", flash / "board.json")
-        self.proc = micropython.spawn([str(MAIN), "--sim-control", "0", "--time", "sim"], cwd=flash)
-        procs.append(self.proc)
+        self.flash = tmp_path / "flash"
+        self.flash.mkdir()
+        shutil.copyfile(ROOT / "boards" / "sim" / "board.json", self.flash / "board.json")
+        self.micropython = micropython
+        self.procs = procs
+        self._start(config)
+
+    def restart(self, config=None):
+        """A power cycle of the module: a new process on the same flash (what it persisted stays)."""
+        self.sock.close()
+        self.proc.kill()
+        self.proc.wait()
+        self._start(config)
+
+    def _start(self, config):
+        self.proc = self.micropython.spawn([str(MAIN), "--sim-control", "0", "--time", "sim"], cwd=self.flash)
+        self.procs.append(self.proc)
         line = self.proc.stdout.readline().decode()
         if not line.startswith("SIMCONTROL"):
             raise AssertionError("module did not start: %r %s" % (line, self.proc.stderr.read().decode()))

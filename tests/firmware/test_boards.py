@@ -42,3 +42,36 @@ def test_io_counts_match_pins(path: Path) -> None:
     assert len(pins["di"]) == io["digital_inputs"]
     assert len(pins["do"]) == len(pins["do_oe"]) == io["digital_outputs"]
     assert len(pins["ai"]) == io["analog_inputs"]
+
+
+@pytest.mark.parametrize("path", BOARDS, ids=lambda p: p.parent.name)
+def test_lock_feedback_windows_for_every_socket_type(path: Path) -> None:
+    """The drive belongs to the socket type (iomodule.lock.ACTUATORS); a board holds only the feedback
+    voltage windows of its circuit, for every socket type, apart and within its ADC reference."""
+    from iomodule import lock
+
+    board = json.loads(path.read_text())
+    windows = board["lock_feedback"]
+    assert set(windows) == set(lock.SOCKET_TYPES)
+    for socket_type, w in windows.items():
+        assert set(w) == {"locked_mv", "unlocked_mv"}, socket_type  # no drive timings in board data
+        (a, b), (c, e) = sorted((w["locked_mv"], w["unlocked_mv"]))
+        assert 0 <= a <= b < c <= e <= board["adc"]["vref_mv"], socket_type
+        profile = lock.profile(board, socket_type)
+        assert profile is not None and profile["pulse_ms"] > 0 and profile["locked_mv"] == w["locked_mv"]
+
+
+def test_the_sim_station_configuration_matches_the_plant_wiring() -> None:
+    """boards/sim/config-full.json (the simulated park's points) monitors the contactor on the input the
+    plant wires its auxiliary contact to, with a mapped meter, RCM and a temperature sensor."""
+    import chargeschema
+    import pointconfig
+    from iomodule import meters
+
+    sim = BOARDS[0].parent.parent / "sim"
+    wiring = json.loads((sim / "board.json").read_text())["sim"]
+    cfg = chargeschema.validate(
+        pointconfig.FIELDS, json.loads((sim / "config-full.json").read_text()), pointconfig.CHECKS
+    )
+    assert (cfg["contactor_monitoring"], cfg["contactor_input"]) == (wiring["aux_type"], wiring["aux_input"])
+    assert cfg["meter_type"] in meters.MAPS and cfg["rcm_enabled"] and cfg["temp_sensor"] != "off"

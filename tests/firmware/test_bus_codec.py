@@ -42,11 +42,11 @@ def test_decoder_limits():
 
 
 def test_config_and_live_follow_the_shared_lists():
+    import chargeschema
     import pointconfig
-    import schema
 
-    cfg = schema.validate(pointconfig.FIELDS, {"name": "cp"}, pointconfig.CHECKS)
-    cfg["event_actions"] = [schema.defaults(pointconfig.EVENT_ACTION)]
+    cfg = chargeschema.validate(pointconfig.FIELDS, {"name": "cp"}, pointconfig.CHECKS)
+    cfg["event_actions"] = [chargeschema.defaults(pointconfig.EVENT_ACTION)]
     part = pointconfig.module_part(cfg)
     wire = values.decode(values.encode(catalog.config_to_wire(part)))
     assert catalog.config_from_wire(wire) == part

@@ -1,14 +1,11 @@
-"""The manual's Event Action example tables as test cases, plus the Action Timer semantics
-(real micropython binary, simulated time). Outputs are read as the plant sees the pins."""
+"""The manual's Event Action example tables (chargepark.ea_examples, which the WBM loads as presets) as
+test cases, plus the Action Timer semantics (real micropython binary, simulated time). Outputs are read as
+the plant sees the pins."""
 
 import chargedefs as d
+from chargepark.ea_examples import EMERGENCY_STOP, EXTERNAL, LED
+from chargepark.ea_examples import entry as ea
 from simpoint import FULL, SimPoint, iec, status
-
-
-def ea(event, action, condition="active", timer_ms=10, **extra):
-    rule = {"event": event, "action": action, "condition": condition, "timer_ms": timer_ms}
-    rule.update(extra)
-    return rule
 
 
 def out_mode(s, number):
@@ -25,15 +22,9 @@ def high_share(sim, output, ms=2000):
 
 
 def test_external_specifications_table(micropython, mpy_procs, tmp_path):
-    rules = [
-        # 1: charging release via digital input 1 (a button) when a car is connected
-        ea("di_rising", "enable_charging", "status_b", timer_ms=0, event_input=1, switch="enable"),
-        # 2: shutdown of the charging point by input 2
-        ea("always", "external_release", "di_high", timer_ms=1000, condition_input=2, switch="disable"),
-        # 3: current reduction to 16 A by input 4
-        ea("always", "reduce_current", "di_high", condition_input=4, action_value=16),
-    ]
-    sim = SimPoint(micropython, mpy_procs, tmp_path, dict(FULL, release_mode="remote", event_actions=rules))
+    sim = SimPoint(
+        micropython, mpy_procs, tmp_path, dict(FULL, release_mode="remote", event_actions=EXTERNAL)
+    )
     sim.q("plug", cable_a=32)
     sim.q("charge")
     sim.step(1500)
@@ -53,27 +44,11 @@ def test_external_specifications_table(micropython, mpy_procs, tmp_path):
     sim.until(lambda s: s["contactor"] == 1, 3000, "charging again (release still set: timer 0)")
 
 
-LED_RULES = [
-    # output 1 red
-    ea("always", "do_high", "error_internal", action_output=1),
-    ea("always", "do_flash_high", "error_external", action_output=1, action_value=50),
-    ea("rfid_denied", "do_flash_high", "active", timer_ms=3000, action_output=1, action_value=50),
-    ea("always", "do_high", "reserved", action_output=1),
-    ea("always", "do_flash_high", "suspended_evse", action_output=1, action_value=50),
-    # output 2 green
-    ea("always", "do_high", "available", action_output=2),
-    ea("always", "do_high", "reserved", action_output=2),
-    ea("always", "do_flash_high", "suspended_evse", action_output=2, action_value=50),
-    # output 3 blue
-    ea("always", "do_high", "preparing", action_output=3),
-    ea("always", "do_flash_high", "charging", action_output=3, action_value=50),
-    ea("always", "do_flash_high", "suspended_ev", action_output=3, action_value=80),
-]
 LOW_OUTPUTS = [{"mode": "low", "duty": 50}] * 3
 
 
 def test_led_tables(micropython, mpy_procs, tmp_path):
-    cfg = dict(FULL, release_mode="dashboard", outputs=LOW_OUTPUTS, event_actions=LED_RULES)
+    cfg = dict(FULL, release_mode="dashboard", outputs=LOW_OUTPUTS, event_actions=LED)
     sim = SimPoint(micropython, mpy_procs, tmp_path, cfg)
     sim.step(20)
     s = sim.state()
@@ -118,12 +93,7 @@ def test_led_tables(micropython, mpy_procs, tmp_path):
 
 
 def test_emergency_stop_on_digital_input_4(micropython, mpy_procs, tmp_path):
-    rules = [
-        ea("di_rising", "external_release", "active", timer_ms=0, event_input=4, switch="disable",
-           description="EmergencyStop"),
-        ea("di_falling", "external_release", "active", timer_ms=0, event_input=4, switch="enable"),
-    ]  # fmt: skip
-    sim = SimPoint(micropython, mpy_procs, tmp_path, dict(FULL, event_actions=rules))
+    sim = SimPoint(micropython, mpy_procs, tmp_path, dict(FULL, event_actions=EMERGENCY_STOP))
     sim.charging_session()
     sim.events()
     sim.q("set", di=[0, 0, 0, 1])

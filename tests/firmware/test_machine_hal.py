@@ -103,3 +103,27 @@ def test_machine_hal_drives_the_pins_of_board_json(monkeypatch, name):
         point.tick(t)
     assert point.ev_connected and point.error_bits & d.ERR_PP
     assert point.contactor_cmd is False and pins.levels[p["contactor"]] == 0
+
+
+def test_machine_hal_opens_the_rfid_line_of_board_json_at_the_readers_baud(monkeypatch):
+    board = json.loads((ROOT / "boards" / "esp32s3" / "board.json").read_text())
+    opened = []
+
+    class UART:
+        def __init__(self, uart_id, **kw):
+            opened.append((uart_id, kw["baudrate"], kw["tx"].n, kw["rx"].n))
+
+    machine = fake_machine(Pins())
+    machine.UART = UART
+    monkeypatch.setitem(sys.modules, "machine", machine)
+    monkeypatch.delitem(sys.modules, "iomodule.machine_hal", raising=False)
+    from iomodule.machine_hal import MachineHal
+    from iomodule.rfid import spec
+
+    assert MachineHal(board).rfid_port("twn4", spec("twn4")) is None  # the board has no reader line
+    board["rfid"] = {"uart": 2, "tx": 43, "rx": 44}
+    hal = MachineHal(board)
+    twn4 = hal.rfid_port("twn4", spec("twn4"))
+    assert hal.rfid_port("uw_xeu1", spec("uw_xeu1")) is twn4  # same baud: the same line
+    assert hal.rfid_port("mde950", spec("mde950")) is not twn4
+    assert opened == [(2, 9600, 43, 44), (2, 115200, 43, 44)]

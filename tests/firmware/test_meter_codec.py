@@ -8,6 +8,9 @@ from pathlib import Path
 
 import meter_case
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from iomodule import meters
 from simpoint import ROOT
 
 HERE = Path(__file__).parent
@@ -26,6 +29,43 @@ def test_on_micropython(micropython):
 def test_meter_polling_allocates_nothing_on_micropython(micropython):
     out = micropython.run(
         "import meter_case\nprint(meter_case.em24_driver_without_allocation(20))", extra_path=[HERE]
+    )
+    assert out.strip() == "0"
+
+
+def test_every_map_polls_without_allocation_on_micropython(micropython):
+    """Every RS-485 map, float32 ones included (their values are scaled in integers): polling and decoding
+    allocate nothing once the meter was identified and read once."""
+    names = sorted(meters.MAPS)
+    out = micropython.run(
+        "import meter_case\nprint([meter_case.driver_without_allocation(n, 5) for n in %r])" % names,
+        extra_path=[HERE],
+    )
+    assert dict(zip(names, json.loads(out.strip()), strict=True)) == dict.fromkeys(names, 0)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    st.integers(0, 0xFFFF), st.integers(0, 0xFFFF), st.sampled_from((1, 1000, 1000000)), st.integers(1, 1000)
+)
+def test_float32_scaled_in_integers_equals_the_float_way(hi, lo, mul, div):
+    """Any float32 bit pattern: the integer scaling is int(f * mul) // div, or ValueError where the float
+    decoding refuses it (NaN, infinity, beyond LIMIT)."""
+    word = meter_case.Registers({0: hi, 1: lo})
+    try:
+        f = meters.decode(word, 0, meters.F32, meters.MSW)
+    except ValueError:
+        with pytest.raises(ValueError):
+            meters.scaled(word, 0, meters.F32, meters.MSW, mul, div)
+        return
+    assert meters.scaled(word, 0, meters.F32, meters.MSW, mul, div) == int(f * mul) // div
+
+
+def test_two_meters_on_one_line_allocate_nothing_on_micropython(micropython):
+    """The point's meter and the load circuit's higher-level meter on one line: once both were
+    identified, polling and reading them allocates nothing."""
+    out = micropython.run(
+        "import meter_case\nprint(meter_case.line_without_allocation(20))", extra_path=[HERE]
     )
     assert out.strip() == "0"
 
@@ -85,9 +125,11 @@ def test_real_boards_name_their_meter_line(name):
 
 
 def test_machine_hal_meter_by_configured_type(monkeypatch):
-    """A silent meter line: a mapped type waits for its first answer (no error yet), a type without a map
-    is reported lost at once, and a re-sent configuration with the same type keeps the driver."""
+    """A silent meter line: a mapped type waits for its first answer (no error yet), a re-sent
+    configuration with the same type keeps the driver, a type without a map is refused by validation
+    (the driver stays), and "none" closes it."""
     import chargedefs as d
+    import chargeschema
     from simpoint import FULL
     from test_machine_hal import Pins, fake_machine
 
@@ -115,11 +157,15 @@ def test_machine_hal_meter_by_configured_type(monkeypatch):
     hal = MachineHal(board)
     point = ChargePoint(board, hal)
     point.configure(dict(FULL, meter_type="em24"))
-    driver = hal.meter
+    driver = hal.meter_line.meter
     point.tick(10)
     assert driver.master.port.uart.written == 1 and not point.error_bits & d.ERR_METER_COMM
     point.configure(dict(FULL, meter_type="em24"))
-    assert hal.meter is driver
-    point.configure(dict(FULL, meter_type="eem350"))  # no register map for it
+    assert hal.meter_line.meter is driver
+    with pytest.raises(chargeschema.Invalid) as refused:
+        point.configure(dict(FULL, meter_type="sdm630"))  # no register map for it
+    assert refused.value.errors["meter_type"].startswith("must be one of none, ")
+    assert hal.meter_line.meter is driver and point.cfg["meter_type"] == "em24"
+    point.configure(dict(FULL, meter_type="none"))
     point.tick(20)
-    assert hal.meter is None and point.error_bits & d.ERR_METER_COMM
+    assert hal.meter_line.meter is None and not point.error_bits & d.ERR_METER_COMM

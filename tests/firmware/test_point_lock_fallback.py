@@ -5,6 +5,7 @@ import json
 
 import chargedefs as d
 import pytest
+from iomodule import lock
 from simpoint import FULL, ROOT, SimPoint, status
 
 BOARD = json.loads((ROOT / "boards" / "sim" / "board.json").read_text())
@@ -15,7 +16,7 @@ def test_lock_on_connect_unlock_on_disconnect(micropython, mpy_procs, tmp_path, 
     sim = SimPoint(micropython, mpy_procs, tmp_path, dict(FULL, socket_type=socket_type))
     sim.step(1000)  # power-on: the actuator reports unlocked, nothing moves
     assert sim.state()["lock_state"] == d.LOCK_UNLOCKED
-    prof = BOARD["lock_profiles"][socket_type]
+    prof = lock.profile(BOARD, socket_type)
     sim.q("plug", cable_a=32)
     took = sim.until(lambda s: s["lock_state"] == d.LOCK_LOCKED, 2000, "locked")
     # one drive pulse of the profile, then the feedback check after the settle time
@@ -111,3 +112,30 @@ def test_watchdog_fallback_command_overrides_and_zero_suspends(micropython, mpy_
     sim.until(lambda s: s["flags"] & d.FLAG_FALLBACK, 1100, "watchdog fallback")
     sim.until(lambda s: s["contactor"] == 0, 6000, "suspended at 0 A")
     assert status(sim.state()) == "SuspendedEVSE"
+
+
+def test_a_load_managed_point_waits_at_its_fallback_current_for_the_first_set_point(
+    micropython, mpy_procs, tmp_path
+):
+    # a head starting (or a module restarting) must not let every point of a load circuit take its maximum
+    # before the load manager's first round: the fallback currents are what the circuit keeps room for
+    cfg = dict(FULL, max_current_a=32, fallback_current_a=8, load_managed=True)
+    sim = SimPoint(micropython, mpy_procs, tmp_path, cfg)
+    sim.charging_session()
+    s = sim.state()
+    assert s["set_current_ma"] == 8000 and s["flags"] & d.FLAG_AWAITING_SETPOINT
+    sim.command("setpoint_ma", 20000)
+    sim.until(lambda s: s["set_current_ma"] == 20000, 5100, "the manager's set-point")
+    assert not sim.state()["flags"] & d.FLAG_AWAITING_SETPOINT
+    sim.configure(dict(cfg, load_managed=False))  # out of its circuit: the manager's value no longer binds
+    sim.until(lambda s: s["set_current_ma"] == 32000, 5100, "the point's maximum")
+    assert not sim.state()["flags"] & d.FLAG_AWAITING_SETPOINT
+
+
+def test_a_point_outside_load_circuits_charges_at_its_maximum_without_a_set_point(
+    micropython, mpy_procs, tmp_path
+):
+    sim = SimPoint(micropython, mpy_procs, tmp_path, dict(FULL, max_current_a=32, fallback_current_a=8))
+    sim.charging_session()
+    s = sim.state()
+    assert s["set_current_ma"] == 32000 and not s["flags"] & d.FLAG_AWAITING_SETPOINT

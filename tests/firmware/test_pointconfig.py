@@ -2,9 +2,9 @@
 both sides of its edge (the head's store and the module validate with these same tables)."""
 
 import chargedefs as d
+import chargeschema
 import pointconfig as pc
 import pytest
-import schema
 
 MANUAL_FIELDS = (
     "name", "location", "connection_type", "standard", "socket_type", "locking_mode", "plug_rejection", "status_d",
@@ -17,11 +17,11 @@ MANUAL_FIELDS = (
 
 
 def valid(**changes):
-    return schema.validate(pc.FIELDS, changes, pc.CHECKS)
+    return chargeschema.validate(pc.FIELDS, changes, pc.CHECKS)
 
 
 def refused(field, **changes):
-    with pytest.raises(schema.Invalid) as e:
+    with pytest.raises(chargeschema.Invalid) as e:
         valid(**changes)
     assert any(field in k for k in e.value.errors), e.value.errors
     return e.value.errors
@@ -66,16 +66,16 @@ def test_event_actions_and_io_that_must_exist():
     valid(event_actions=[entry])
     refused("event_input", event_actions=[dict(entry, event_input=5)])
     board = pc.checks_for((2, 2, 1))
-    with pytest.raises(schema.Invalid) as e:
-        schema.validate(pc.MODULE_FIELDS, {"event_actions": [dict(entry, event_input=2)]}, board)
+    with pytest.raises(chargeschema.Invalid) as e:
+        chargeschema.validate(pc.MODULE_FIELDS, {"event_actions": [dict(entry, event_input=2)]}, board)
     assert "event_actions[0].action_output" in e.value.errors
-    with pytest.raises(schema.Invalid) as e:
-        schema.validate(
+    with pytest.raises(chargeschema.Invalid) as e:
+        chargeschema.validate(
             pc.MODULE_FIELDS, {"event_actions": [{"condition": "ai_over", "condition_input": 2}]}, board
         )
     assert "event_actions[0].condition_input" in e.value.errors
-    with pytest.raises(schema.Invalid):
-        schema.validate(pc.MODULE_FIELDS, {"contactor_monitoring": "no", "contactor_input": 3}, board)
+    with pytest.raises(chargeschema.Invalid):
+        chargeschema.validate(pc.MODULE_FIELDS, {"contactor_monitoring": "no", "contactor_input": 3}, board)
     refused("event_actions", event_actions=[{}] * 33)
     refused("event_actions[0].action_value", event_actions=[{"action": "reduce_current", "action_value": 90}])
     refused("event_actions[0].event", event_actions=[{"event": "sometimes"}])

@@ -3,9 +3,9 @@
 import json
 from pathlib import Path
 
+import chargeschema
 import pytest
-import schema
-from schema import Invalid
+from chargeschema import Invalid
 from schema_case import CHECKS, FIELDS
 
 HERE = Path(__file__).parent
@@ -25,7 +25,7 @@ CASES = [
 
 def verdict(data):
     try:
-        return schema.validate(FIELDS, data, CHECKS), None
+        return chargeschema.validate(FIELDS, data, CHECKS), None
     except Invalid as e:
         return None, e.errors
 
@@ -39,28 +39,28 @@ def test_cpython_verdicts(data, errors):
 
 
 def test_partial_update_keeps_base():
-    base = schema.validate(FIELDS, {"name": "cp1", "max_a": 32})
-    assert schema.validate(FIELDS, {"min_a": 10}, CHECKS, base=base)["max_a"] == 32
+    base = chargeschema.validate(FIELDS, {"name": "cp1", "max_a": 32})
+    assert chargeschema.validate(FIELDS, {"min_a": 10}, CHECKS, base=base)["max_a"] == 32
     with pytest.raises(Invalid):
-        schema.validate(FIELDS, {"min_a": 40}, CHECKS, base=base)
+        chargeschema.validate(FIELDS, {"min_a": 40}, CHECKS, base=base)
 
 
 def test_canonical_is_sorted_and_stable():
-    assert schema.canonical({"b": [1, True, None], "a": 'q"'}) == '{"a":"q\\"","b":[1,true,null]}'
+    assert chargeschema.canonical({"b": [1, True, None], "a": 'q"'}) == '{"a":"q\\"","b":[1,true,null]}'
     doc = {"z": {"y": 1, "x": [False, "é"]}, "a": -3}
-    assert json.loads(schema.canonical(doc)) == doc
+    assert json.loads(chargeschema.canonical(doc)) == doc
 
 
 def test_same_verdicts_on_micropython(micropython):
     script = (
-        "import json, schema\n"
+        "import json, chargeschema\n"
         "from schema_case import FIELDS, CHECKS\n"
         "for data in json.loads(%r):\n"
         "    try:\n"
-        "        schema.validate(FIELDS, data, CHECKS); print('null')\n"
-        "    except schema.Invalid as e:\n"
-        "        print(schema.canonical(e.errors))\n"
-        "print(schema.canonical({'b': [1, True, None], 'a': 'q'}))\n"
+        "        chargeschema.validate(FIELDS, data, CHECKS); print('null')\n"
+        "    except chargeschema.Invalid as e:\n"
+        "        print(chargeschema.canonical(e.errors))\n"
+        "print(chargeschema.canonical({'b': [1, True, None], 'a': 'q'}))\n"
     ) % json.dumps([c[0] for c in CASES])
     lines = micropython.run(script, extra_path=[HERE]).splitlines()
     assert [json.loads(line) for line in lines[:-1]] == [c[1] for c in CASES]

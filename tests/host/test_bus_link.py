@@ -11,9 +11,9 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import chargeschema
 import pointconfig
 import pytest
-import schema
 from backplane import catalog
 from chargepark.bus.agent import BusError, BusRefused, ControllerAgent
 from chargepark.bus.medium import Faults, MediumThread, SimMedium
@@ -59,7 +59,7 @@ def applied(proc: subprocess.Popen[bytes]) -> list[str]:
 
 
 def base_config(**changes: Any) -> dict[str, Any]:
-    cfg = schema.validate(pointconfig.FIELDS, {"name": "cp"}, pointconfig.CHECKS)
+    cfg = chargeschema.validate(pointconfig.FIELDS, {"name": "cp"}, pointconfig.CHECKS)
     cfg.update(changes)
     return cfg
 

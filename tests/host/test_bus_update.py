@@ -24,12 +24,14 @@ POSITION = 3
 
 
 def build_image(board: str = "sim", main: bytes | None = None, marker: str = "v1") -> bytes:
-    """An image of the bus firmware (sources) whose main is the recording module program."""
-    files = [("boot.py", (FIRMWARE / "boot.py").read_bytes())]
-    for rel in ("chargedefs.py", "pointconfig.py", "schema.py"):
-        files.append((rel, (FIRMWARE / rel).read_bytes()))
-    for py in sorted((FIRMWARE / "backplane").glob("*.py")):
-        files.append(("backplane/" + py.name, py.read_bytes()))
+    """An image of the bus firmware (the sim board's modules as sources) whose main is the recording program."""
+    files = []
+    for name in json.loads((ROOT / "boards" / "sim" / "board.json").read_text())["modules"]:
+        path = FIRMWARE / name
+        if name in ("main.py", "simboard"):
+            continue  # the recording program plays the point
+        for py in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            files.append((py.relative_to(FIRMWARE).as_posix(), py.read_bytes()))
     files.append(("main.py", main if main is not None else MODULE_MAIN.read_bytes()))
     files.append(("bus_point_case.py", (MODULE_MAIN.parent / "bus_point_case.py").read_bytes()))
     files.append(("board.json", json.dumps({"name": board}).encode()))

@@ -8,7 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from chargepark.cli import build_parser, main
+from chargepark.runtime import runtime_path
 
 
 def test_service_status_without_a_head_is_a_clear_error(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -50,7 +52,7 @@ def test_run_refuses_a_port_in_use_with_a_clear_error(tmp_path: Path, capsys) ->
     assert code == 1
     err = capsys.readouterr().err
     assert "port(s) in use: MQTT %d" % port in err and "--broker" in err
-    assert not (tmp_path / "run" / "runtime.json").exists()
+    assert not runtime_path(tmp_path).exists()
 
 
 def test_run_takes_its_ports_and_broker_from_the_store_and_flags_override(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -100,3 +102,43 @@ def test_config_takes_data_and_store_before_or_after_its_subcommand(
     assert name("--store", other, "show", "system") == "store"
     assert name("--data", str(data), "show", "system") == "after"
     assert not (tmp_path / "var").exists()
+
+
+def test_service_status_table_keeps_every_column_but_the_notes_on_one_line(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from chargepark import control
+
+    services = [
+        {"name": "controller-agent", "state": "running", "version": "0.1.0", "pid": 4242, "uptime_s": 12.5,
+         "restarts": 1, "last_error": "exit 1: " + "the bus adapter went away " * 4},
+        {"name": "ocpp16", "state": "not installed", "version": "-", "pid": None, "uptime_s": 0,
+         "restarts": 0, "last_error": "arrives with its issue"},
+    ]  # fmt: skip
+    monkeypatch.setattr(control, "request", lambda data, req: {"ok": True, "services": services})
+    monkeypatch.setenv("COLUMNS", "80")  # not a terminal: rich lays the table out for this width
+    assert main(["service", "status", "--data", "unused"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert all(len(line.rstrip()) <= 80 for line in lines)
+    header = next(i for i, line in enumerate(lines) if line.startswith("service"))
+    assert lines[header].split()[:7] == ["service", "state", "version", "pid", "uptime", "s", "restarts"]
+    assert lines[header + 1].split()[:6] == ["controller-agent", "running", "0.1.0", "4242", "12.5", "1"]
+    assert lines[header + 2].split() == ["bus", "adapter"]  # the long note folds under itself
+    row = next(line for line in lines if line.startswith("ocpp16"))
+    assert row.split()[:7] == ["ocpp16", "not", "installed", "-", "-", "0", "0"]
+
+
+def test_sim_verbs_and_their_arguments_come_from_the_sim_control_table() -> None:
+    from chargepark import simctl
+    from simboard.runner import SIM
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    sim = sub.choices["sim"]  # type: ignore[index]
+    action = next(a for a in sim._actions if a.dest == "action")
+    assert list(action.choices) == SIM.names()  # type: ignore[arg-type]
+    assert simctl.arguments("fault", ["weld", "on"]) == {"name": "weld", "on": True}
+    assert simctl.arguments("plug", ["20"]) == {"cable_a": 20}
+    assert simctl.arguments("ev", ["max_a=16", "stubborn=true"]) == {"max_a": 16, "stubborn": True}
+    assert simctl.arguments("rfid", ["04A1"]) == {"tag": "04A1"}
+    with pytest.raises(ValueError, match="no argument warp"):
+        simctl.arguments("ev", ["warp=9"])
+    with pytest.raises(ValueError, match="at most 0 arguments"):
+        simctl.arguments("unplug", ["now"])

@@ -1,12 +1,12 @@
 """Bad input never crashes the store and is never half-applied: any write either saves a record that is
-valid under its schema or raises `schema.Invalid` and leaves the store as it was."""
+valid under its schema or raises `chargeschema.Invalid` and leaves the store as it was."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-import schema
+import chargeschema
 from chargepark.config import AREAS, ConfigStore
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -49,7 +49,7 @@ def test_random_writes_are_saved_valid_or_refused_whole(
         before = store.export()
         try:
             saved = store.put(area, data, key)
-        except schema.Invalid as exc:
+        except chargeschema.Invalid as exc:
             assert exc.errors and all(isinstance(v, str) for v in exc.errors.values())
             assert store.export() == before
         else:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import chargeschema
 import pointconfig
 import pytest
-import schema
 from chargepark.config import AREAS
 from chargepark.config.docgen import BEGIN, END, render
 
@@ -21,10 +21,10 @@ def test_factory_defaults_are_valid(name: str) -> None:
 
 
 def test_module_records_need_their_station() -> None:
-    with pytest.raises(schema.Invalid) as info:
+    with pytest.raises(chargeschema.Invalid) as info:
         AREAS["module"].validate({"position": 13})
     assert set(info.value.errors) == {"position", "station"}
-    with pytest.raises(schema.Invalid) as info:
+    with pytest.raises(chargeschema.Invalid) as info:
         AREAS["module"].validate({"position": 2})
     assert info.value.errors == {"station": "required"}
 
@@ -61,11 +61,13 @@ def test_configuration_doc_is_current() -> None:
 
 
 def test_charx_rest_names_map_to_existing_fields_and_back() -> None:
-    from chargepark.config.restnames import NAMES, errors_to_rest, from_rest, to_rest
+    from chargepark.config.restnames import errors_to_rest, from_rest, names, to_rest
 
-    for area, names in NAMES.items():
-        fields = {f.name for f in AREAS[area].fields}
-        assert set(names) <= fields, area
+    for area in AREAS:
+        rest = names(area)
+        others = {f.name for f in AREAS[area].fields} - set(rest)
+        # from_rest reads either name: a REST name must not be another field's own name, nor given twice
+        assert len(set(rest.values())) == len(rest) and not set(rest.values()) & others, area
         record = AREAS[area].defaults()
         assert from_rest(area, to_rest(area, record)) == record
     body = {"charging_point_name": "Bay 1", "maximum_charge_current": 32, "ocpp16_connector_id": 2}
@@ -78,5 +80,17 @@ def test_charx_rest_names_map_to_existing_fields_and_back() -> None:
     errors = {"max_current_a": "must be <= 80 A", "points[0].uid": "listed twice", "bogus": "unknown field"}
     assert errors_to_rest("chargepoint", errors)["maximum_charge_current"] == "must be <= 80 A"
     assert "charging_points[0].uid" in errors_to_rest("loadcircuit", errors)
-    with pytest.raises(schema.Invalid):
+    with pytest.raises(chargeschema.Invalid):
         from_rest("whitelist", ["not", "an", "object"])
+
+
+def test_ocpp_keys_are_the_ocpp_fields_less_the_wbm_settings() -> None:
+    from chargepark.config.schemas import OCPP, OCPP_KEYS
+
+    # manual "OCPP settings": the connection block is WBM-only, the rest are OCPP configuration keys
+    assert {f.name for f in OCPP if f.wbm_only} == {
+        "ProtocolVersion", "Interface", "BackendURL", "ChargePointModel", "ChargePointVendor",
+        "ChargePointSerialNumber",
+    }  # fmt: skip
+    assert "HeartbeatInterval" in OCPP_KEYS and "AuthorizationKey" in OCPP_KEYS
+    assert not set(OCPP_KEYS) & {f.name for f in OCPP if f.wbm_only}

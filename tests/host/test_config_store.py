@@ -8,8 +8,8 @@ import sqlite3
 import zlib
 from pathlib import Path
 
+import chargeschema
 import pytest
-import schema
 from chargepark.config import ConfigStore, StoreError, set_aside
 from chargepark.config.store import salvage
 
@@ -20,7 +20,7 @@ def store(tmp_path: Path) -> ConfigStore:
 
 
 def _invalid(call, *args, **kwargs) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    with pytest.raises(schema.Invalid) as info:
+    with pytest.raises(chargeschema.Invalid) as info:
         call(*args, **kwargs)
     errors: dict[str, str] = info.value.errors
     return errors
@@ -359,10 +359,61 @@ def test_migration_from_version_1(tmp_path: Path) -> None:
     assert store.versions()["chargepoint"] == 1
     store.close()
     with sqlite3.connect(path) as db:
-        assert db.execute("SELECT value FROM meta WHERE name = 'version'").fetchone() == ("2",)
+        assert db.execute("SELECT value FROM meta WHERE name = 'version'").fetchone() == ("3",)
     with sqlite3.connect(tmp_path / "config.db.v1") as db:  # the pre-migration copy
         assert db.execute("SELECT value FROM meta WHERE name = 'version'").fetchone() == ("1",)
     assert ConfigStore.open(path).get("chargepoint", "uid1")["max_current_a"] == 24
+
+
+def _v2_store(path: Path, chargepoints: dict[str, dict[str, object]]) -> None:
+    """A version-2 store (CRC per record, change counters) holding these chargepoint records."""
+    with sqlite3.connect(path) as db:
+        db.executescript(
+            """
+            CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE TABLE records (area TEXT NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL,
+                crc INTEGER NOT NULL, PRIMARY KEY (area, key));
+            CREATE TABLE versions (area TEXT PRIMARY KEY, version INTEGER NOT NULL);
+            INSERT INTO meta VALUES ('format', 'chargepark-config'), ('version', '2');
+            """
+        )
+        for key, record in chargepoints.items():
+            body = json.dumps(record)
+            crc = zlib.crc32("\0".join(("chargepoint", key, body)).encode()) & 0xFFFFFFFF
+            db.execute("INSERT INTO records VALUES ('chargepoint', ?, ?, ?)", (key, body, crc))
+
+
+def test_a_version_2_store_with_a_meter_type_without_register_map_still_opens(tmp_path: Path) -> None:
+    path = tmp_path / "config.db"
+    _v2_store(
+        path,
+        {
+            "uid1": {"name": "A", "meter_type": "sdm630", "max_current_a": 20},  # never read: no map
+            "uid2": {"name": "B", "meter_type": "em24"},
+        },
+    )
+    store = ConfigStore.open(path)
+    assert store.get("chargepoint", "uid1")["meter_type"] == "none"
+    assert store.get("chargepoint", "uid1")["max_current_a"] == 20  # the rest of the record is kept
+    assert store.get("chargepoint", "uid2")["meter_type"] == "em24"
+    store.close()
+    assert ConfigStore.open(path).get("chargepoint", "uid1")["meter_type"] == "none"  # written, CRC too
+
+
+def test_meter_types_without_register_map_are_refused_but_old_exports_still_import(
+    store: ConfigStore,
+) -> None:
+    errors = _invalid(store.put, "chargepoint", {"name": "A", "meter_type": "sdm630"}, key="uid1")
+    assert errors["meter_type"].startswith("must be one of none, ") and "em24" in errors["meter_type"]
+    old = {
+        "format": "chargepark-config",
+        "version": 2,
+        "areas": {"chargepoint": {"uid1": {"meter_type": "sdm630"}}},
+    }
+    store.import_(old)
+    assert store.get("chargepoint", "uid1")["meter_type"] == "none"
+    current = dict(old, version=3)
+    assert store.validate_document(current) == {"chargepoint[uid1].meter_type": errors["meter_type"]}
 
 
 def test_cli_reset_and_restore_give_a_way_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -409,7 +460,7 @@ def test_concurrent_writers_cannot_both_break_a_park_rule(tmp_path: Path) -> Non
         try:
             stores[i].put("chargepoint", {"name": "CP%d" % i, "ocpp_connector_id": 7}, key="uid%d" % i)
             outcomes.append("saved")
-        except schema.Invalid as exc:
+        except chargeschema.Invalid as exc:
             outcomes.append(exc.errors["ocpp_connector_id"])
 
     threads = [threading.Thread(target=claim, args=(i,)) for i in range(len(stores))]

@@ -1,23 +1,17 @@
-"""The data hub: durations as the manual defines them, session edges, CHARX payloads, REST reads."""
+"""The data hub: the module's sessions and durations kept and shown, CHARX payloads (REST: test_rest_jupicore)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import chargedefs as cd
-import pytest
-from chargepark import httpd, topics
+from chargepark import topics
 from chargepark.datahub.hub import DataHub
 from chargepark.datahub.point import PointTracker, error_enum
-from chargepark.datahub.rest import router
-from chargepark.datahub.sessions import SessionStore
-from chargepark.runtime import free_port
+from chargepark.datahub.sessions import SCHEMA, SessionStore
 
 
 def snap(iec: str, status: str, **kw: Any) -> dict[str, Any]:
@@ -26,46 +20,45 @@ def snap(iec: str, status: str, **kw: Any) -> dict[str, Any]:
     return s
 
 
-def feed(p: PointTracker, seq: list[tuple[float, dict[str, Any]]]) -> list[str]:
-    kinds = []
-    for t, s in seq:
-        kinds += [e.kind for e in p.update(s, True, t)]
-    return kinds
+def stop_arg(session: int, meter: int, energy: int, connected: int, charging: int, reason: str) -> list[int]:
+    return [session, meter, energy, connected, charging, cd.STOP_REASONS.index(reason)]
 
 
-def every_second(start: float, end: float, s: dict[str, Any]) -> list[tuple[float, dict[str, Any]]]:
-    return [(float(t), s) for t in range(int(start), int(end))]
-
-
-def test_plug_in_duration_counts_occupied_charging_error_and_resets_on_unplug() -> None:
+def test_durations_and_energy_are_the_modules() -> None:
+    """The hub shows the module's plug-in and charging durations and session energy; it counts nothing."""
     p = PointTracker("u1")
-    kinds = feed(
-        p,
-        [
-            (100.0, snap("A1", "Available")),
-            *every_second(101, 111, snap("B1", "Preparing", energy_wh=1000)),  # plugged: 10 s occupied
-            *every_second(111, 141, snap("C2", "Charging", energy_wh=1000)),  # 30 s charging
-            *every_second(141, 146, snap("B2", "SuspendedEV", energy_wh=1250)),  # 5 s occupied
-            *every_second(146, 150, snap("F", "Faulted", energy_wh=1250)),  # 4 s error counts as plugged
-            (150.0, snap("B1", "Preparing", energy_wh=1250)),
-        ],
-    )
-    assert kinds == ["start"]
-    assert p.connected_s == pytest.approx(49.0)
-    assert p.charge_s == pytest.approx(30.0)
-    assert p.session_energy() == 250
+    p.update(snap("A1", "Available"), True, 100.0)
+    assert p.event("session_start", [1, 1000], 101.0) is not None
+    for t in range(102, 160):  # whatever the samples' timing, the durations are what the module says
+        p.update(
+            snap("C2", "Charging", energy_wh=1250, session_wh=250, connected_s=49, charging_s=30), True, t
+        )
+    assert (p.connected_s, p.charge_s, p.session_energy()) == (49, 30, 250)
     params = p.params()
     assert params["connected_time_sec"] == 49 and params["charge_time_sec"] == 30
-    assert feed(p, [(151.0, snap("A1", "Available", energy_wh=1250))]) == ["stop"]
-    assert p.params()["connected_time_sec"] == 0 and p.params()["charge_time_sec"] == 0
+    stop = p.event("session_stop", stop_arg(1, 1250, 250, 49, 30, "ev_disconnected"), 160.0)
+    assert stop is not None and (stop.kind, stop.energy_wh, stop.meter_wh, stop.reason) == (
+        "stop", 250, 1250, "ev_disconnected")  # fmt: skip
+    assert (stop.connected_s, stop.charge_s) == (49, 30) and not p.plugged
+    p.update(snap("A1", "Available", energy_wh=1250), True, 161.0)
+    assert p.params()["connected_time_sec"] == 0 and p.session_energy() == 0
 
 
-def test_silence_is_not_counted_as_time_in_a_state() -> None:
+def test_a_missed_session_is_mended_from_the_live_state() -> None:
     p = PointTracker("u1")
-    feed(p, [(0.0, snap("B1", "Preparing")), (1.0, snap("C2", "Charging")), (61.0, snap("C2", "Charging"))])
-    assert p.charge_s == 0.0  # 60 s without samples (head restart) is not charging time
-    feed(p, [(62.0, snap("C2", "Charging"))])
-    assert p.charge_s == pytest.approx(1.0)
+    (start,) = p.update(snap("C2", "Charging", energy_wh=900, session_wh=400, connected_s=30), True, 1000.0)
+    assert (
+        start.kind == "start" and start.at == 970.0 and start.meter_wh == 500
+    )  # back dated, meter at plug-in
+    assert p.update(snap("C2", "Charging", energy_wh=900, session_wh=400, connected_s=31), True, 1001.0) == []
+    (stop,) = p.update(snap("A1", "Available", energy_wh=950), True, 1002.0)
+    assert stop.kind == "stop" and stop.reason == "lost" and not p.plugged
+
+
+def test_codes_outside_the_chargedefs_tables_are_unknown() -> None:
+    p = PointTracker("u1")
+    p.update({"iec_state": 99, "status": "Charging", "connected_s": "x"}, True, 13.0)  # a name is no code
+    assert (p.iec, p.status) == ("unknown", "unknown") and p.connected_s == 0 and not p.plugged
 
 
 def test_charx_payloads() -> None:
@@ -90,10 +83,10 @@ def test_charx_payloads() -> None:
 
 class Published:
     def __init__(self) -> None:
-        self.last: dict[str, str] = {}
+        self.last: dict[str, str | bytes] = {}
         self.count: dict[str, int] = {}
 
-    def __call__(self, topic: str, payload: str, retain: bool) -> None:
+    def __call__(self, topic: str, payload: str | bytes) -> None:
         self.last[topic] = payload
         self.count[topic] = self.count.get(topic, 0) + 1
 
@@ -104,14 +97,20 @@ def live_msg(uid: str, position: int, s: dict[str, Any]) -> tuple[str, bytes]:
     ).encode()
 
 
+def event_msg(uid: str, name: str, arg: Any) -> tuple[str, bytes]:
+    return topics.fill(topics.AGENT_EVENT, uid=uid), json.dumps({"event": name, "arg": arg}).encode()
+
+
 def test_hub_publishes_changes_and_keeps_sessions_across_restart(tmp_path: Path) -> None:
     store = SessionStore(tmp_path / "sessions.db")
     pub = Published()
     hub = DataHub(store, pub)
+    hub.on_event(*event_msg("u1", "session_start", [7, 100]))
     hub.on_live(*live_msg("u1", 1, snap("B1", "Preparing", energy_wh=100)))
-    hub.on_event(topics.fill(topics.AGENT_EVENT, uid="u1"), b'{"event": "rfid_read", "arg": "04A1B2"}')
-    hub.on_live(*live_msg("u1", 1, snap("C2", "Charging", energy_wh=100)))
-    hub.on_live(*live_msg("u1", 1, snap("C2", "Charging", energy_wh=100)))
+    hub.on_event(*event_msg("u1", "rfid_read", "04A1B2"))
+    hub.on_event(*event_msg("u1", "session_release", [7, 100]))
+    hub.on_live(*live_msg("u1", 1, snap("C2", "Charging", energy_wh=100, connected_s=1)))
+    hub.on_live(*live_msg("u1", 1, snap("C2", "Charging", energy_wh=100, connected_s=1)))
     hub.flush()
     state = topics.charx("u1", "iec_61851_state")
     assert pub.last[state] == "C2" and pub.count[state] == 2  # published on change only
@@ -119,60 +118,36 @@ def test_hub_publishes_changes_and_keeps_sessions_across_restart(tmp_path: Path)
     assert pub.count[topics.charx("u1", "live")] == 4  # 3 samples + the RFID read
     hub.on_live(topics.fill(topics.AGENT_LIVE, uid="u1"), b"not json")
     assert hub.rejected == 1
-    open_rows = store.open_sessions()
-    assert open_rows["u1"]["id_tag"] == "04A1B2" and open_rows["u1"]["start_meter_wh"] == 100
+    row = store.open_sessions()["u1"]
+    assert row["id_tag"] == "04A1B2" and row["start_meter_wh"] == 100 and row["release_meter_wh"] == 100
     store.close()
 
-    # The data hub restarts mid-session: the open session continues, and ends with the energy since plug-in.
+    # The data hub restarts mid-session: the open session continues and ends as the module reports it.
     store = SessionStore(tmp_path / "sessions.db")
     hub = DataHub(store, Published())
-    hub.on_live(*live_msg("u1", 1, snap("C2", "Charging", energy_wh=900)))
+    hub.on_live(*live_msg("u1", 1, snap("C2", "Charging", energy_wh=900, session_wh=800, connected_s=90)))
+    hub.on_event(*event_msg("u1", "session_stop", stop_arg(7, 900, 800, 95, 80, "ev_disconnected")))
     hub.on_live(*live_msg("u1", 1, snap("A1", "Available", energy_wh=900)))
     hub.flush()
     (row,) = store.recent("u1")
-    assert row["ended"] is not None and row["energy_wh"] == 800 and row["reason"] == "EVDisconnected"
+    assert row["ended"] is not None and row["energy_wh"] == 800 and row["reason"] == "ev_disconnected"
+    assert (row["connected_s"], row["charge_s"], row["stop_meter_wh"]) == (95, 80, 900)
     assert row["id_tag"] == "04A1B2"
     assert store.open_sessions() == {}
     store.close()
 
 
-def test_rest_reads(tmp_path: Path) -> None:
-    store = SessionStore(tmp_path / "sessions.db")
-    hub = DataHub(store, Published())
-    hub.on_live(*live_msg("u1", 2, snap("C2", "Charging", energy_wh=100)))
-    hub.on_modules(topics.AGENT_MODULES, b'[{"uid": "u1", "position": 2, "firmware_version": "1.2.3"}]')
+def test_a_store_from_before_the_release_columns_opens(tmp_path: Path) -> None:
+    import sqlite3
 
-    async def scenario() -> dict[str, Any]:
-        port = free_port()
-        server = await httpd.serve(router(hub), "127.0.0.1", port)
-        base = "http://127.0.0.1:%d/api/v1.0" % port
-
-        def get(path: str) -> tuple[int, Any]:
-            try:
-                with urllib.request.urlopen(base + path, timeout=5) as r:
-                    return r.status, json.loads(r.read())
-            except urllib.error.HTTPError as e:
-                return e.code, json.loads(e.read())
-
-        out = {}
-        for path in ("/charging-controllers", "/charging-controllers/u1/data?param_list=iec_61851_state,charge_time_sec",
-                     "/charging-controllers/u1/data?param_list=bogus", "/charging-controllers/nope/data",
-                     "/charging-controllers/u1/data", "/sessions?uid=u1", "/nothing"):  # fmt: skip
-            out[path] = await asyncio.to_thread(get, path)
-        server.close()
-        return out
-
-    out = asyncio.run(scenario())
-    ctrl = out["/charging-controllers"]
-    assert ctrl[0] == 200 and ctrl[1]["u1"]["position"] == 2 and ctrl[1]["u1"]["firmware_version"] == "1.2.3"
-    assert out["/charging-controllers/u1/data?param_list=iec_61851_state,charge_time_sec"] == (
-        200, {"iec_61851_state": "C2", "charge_time_sec": 0})  # fmt: skip
-    bad = out["/charging-controllers/u1/data?param_list=bogus"]
-    assert bad[0] == 400 and "bogus" in bad[1]["error"]
-    assert out["/charging-controllers/nope/data"][0] == 404
-    assert set(out["/charging-controllers/u1/data"][1]) == set(topics.DATA_PARAMS) - {"live"}
-    assert out["/sessions?uid=u1"][0] == 200
-    assert out["/nothing"][0] == 404
+    db = sqlite3.connect(tmp_path / "old.db")
+    old_schema = SCHEMA.split("seq INTEGER NOT NULL DEFAULT 0,")[0] + "seq INTEGER NOT NULL DEFAULT 0);"
+    db.executescript(old_schema)
+    db.execute("INSERT INTO sessions (uid, started, start_meter_wh, updated) VALUES ('u1', 1, 5, 1)")
+    db.commit()
+    db.close()
+    store = SessionStore(tmp_path / "old.db")
+    assert store.open_sessions()["u1"]["released"] is None
     store.close()
 
 
@@ -185,3 +160,36 @@ def test_silent_agent_marks_the_point_offline() -> None:
     hub.check_stale(time.time() + 10.0)
     assert pub.last[topics.charx("u1", "bus_state")] == "offline"
     assert json.loads(pub.last[topics.charx("u1", "live")])["bus_state"] == "offline"
+
+
+def test_a_write_whose_start_the_store_missed_is_kept(tmp_path: Path) -> None:
+    from chargepark.datahub.sessions import Op
+
+    store = SessionStore(tmp_path / "sessions.db")
+    store.apply(
+        [Op("stop", "u1", 100.0, energy_wh=50, meter_wh=150, reason="ev_disconnected", connected_s=30)]
+    )
+    store.apply([Op("update", "u2", 200.0, energy_wh=5, meter_wh=-1, connected_s=20)])
+    (stopped,) = store.recent("u1")
+    assert (stopped["started"], stopped["ended"], stopped["start_meter_wh"], stopped["stop_meter_wh"]) == (
+        70.0, 100.0, 100, 150)  # fmt: skip
+    assert (
+        store.open_sessions()["u2"]["started"] == 180.0
+        and store.open_sessions()["u2"]["start_meter_wh"] == -1
+    )
+    store.close()
+
+
+def test_rest_reads_the_parameters_as_the_last_sample_and_event_left_them() -> None:
+    """The REST view is the parameters as last published, computed again after a session edge."""
+    hub = DataHub(SessionStore(Path(":memory:")), Published())
+    hub.on_live(*live_msg("u1", 1, snap("B1", "Preparing", energy_wh=100)))
+    assert hub.params("u1")["status"] == "Preparing"
+    hub.on_event(*event_msg("u1", "session_start", [7, 100]))
+    hub.on_live(*live_msg("u1", 1, snap("C2", "Charging", energy_wh=150, session_wh=50, connected_s=3)))
+    assert hub.params("u1")["energy"]["part_energy_real_power"]["value"] == 50
+    hub.on_event(*event_msg("u1", "session_stop", stop_arg(7, 150, 50, 4, 3, "ev_disconnected")))
+    assert hub.params("u1")["energy"]["part_energy_real_power"]["value"] == 0  # not plugged any more
+    hub.check_stale(time.time() + 10.0)
+    assert hub.params("u1")["bus_state"] == "offline"
+    assert hub.params("u1") == hub.points["u1"].params()

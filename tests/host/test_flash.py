@@ -1,5 +1,5 @@
 """`chargepark flash` against a real MicroPython REPL: the unix micropython binary on a pseudo-terminal
-plays the board's USB serial port, so the raw-REPL transfer, the on-board SHA-256 check and the
+plays the board's USB serial port, so mpremote's raw-REPL transfer, the on-board SHA-256 check and the
 refusals run for real."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from chargepark import flash
+from mpremote.transport_serial import SerialTransport
 
 FILES = {
     "main.py": b"print('hello from main')\n",
@@ -38,7 +39,7 @@ def make_image(images: Path, board: str = "testboard") -> Path:
 
 
 @pytest.fixture
-def board_port(micropython, tmp_path: Path) -> Iterator[tuple[str, Path]]:  # type: ignore[no-untyped-def]
+def board(micropython, tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]]]:  # type: ignore[no-untyped-def]
     """A pty whose far end is a real micropython REPL running in an empty 'flash' directory."""
     flash_dir = tmp_path / "board"
     flash_dir.mkdir()
@@ -47,7 +48,7 @@ def board_port(micropython, tmp_path: Path) -> Iterator[tuple[str, Path]]:  # ty
     # micropython holds the master end; the flasher opens the slave's path like a USB serial device
     proc = subprocess.Popen([micropython.binary], stdin=master, stdout=master, stderr=master, cwd=flash_dir)
     try:
-        yield os.ttyname(slave), flash_dir
+        yield os.ttyname(slave), flash_dir, proc
     finally:
         proc.kill()
         proc.wait(timeout=10)
@@ -75,15 +76,58 @@ def test_dry_run_lists_every_file_and_touches_nothing(
 
 
 def test_flash_to_a_real_micropython_repl(
-    tmp_path: Path, board_port: tuple[str, Path], capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, board: tuple[str, Path, subprocess.Popen[bytes]], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    port, flash_dir = board_port
+    port, flash_dir, _ = board
     make_image(tmp_path / "images")
     assert flash.main(args(tmp_path / "images", port=port)) == 0
     for path, data in FILES.items():
         assert (flash_dir / path).read_bytes() == data, path
-    err = capsys.readouterr().err
-    assert "100%" in err and "[" + "#" * 30 + "]" in err
+    err = capsys.readouterr().err  # not a terminal: rich writes the bar's final state once
+    total_kb = sum(len(d) for d in FILES.values()) / 1000
+    assert "5 files written and verified" in err and "100%" in err
+    assert "%.1f/%.1f kB" % (total_kb, total_kb) in err
+
+
+def test_a_copy_that_differs_on_the_board_is_caught_by_its_sha256(
+    tmp_path: Path,
+    board: tuple[str, Path, subprocess.Popen[bytes]],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    port, flash_dir, _ = board
+    make_image(tmp_path / "images")
+    write = SerialTransport.fs_writefile
+
+    def corrupting(self: SerialTransport, dest: str, data: bytes, **kw: object) -> None:
+        damaged = bytes([data[0] ^ 1]) + data[1:] if dest == "board.json" else data
+        write(self, dest, damaged, **kw)
+
+    monkeypatch.setattr(SerialTransport, "fs_writefile", corrupting)
+    assert flash.main(args(tmp_path / "images", port=port)) == 1
+    assert "board.json: the board's copy differs from the image (SHA-256)" in capsys.readouterr().err
+    assert (flash_dir / "main.py").read_bytes() == FILES["main.py"]  # written before, checked good
+
+
+def test_a_file_the_board_cannot_write_is_a_clear_error(
+    tmp_path: Path, board: tuple[str, Path, subprocess.Popen[bytes]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    port, flash_dir, _ = board
+    make_image(tmp_path / "images")
+    (flash_dir / "board.json").mkdir()  # the board has a directory where the image has a file
+    assert flash.main(args(tmp_path / "images", port=port)) == 1
+    assert "refused a file" in capsys.readouterr().err
+
+
+def test_reset_after_flashing_leaves_the_raw_repl_and_soft_resets(
+    tmp_path: Path, board: tuple[str, Path, subprocess.Popen[bytes]]
+) -> None:
+    port, _, proc = board
+    make_image(tmp_path / "images")
+    argv = [a for a in args(tmp_path / "images", port=port) if a != "--no-reset"]
+    assert flash.main(argv) == 0
+    # The unix port's answer to Ctrl-D in the friendly REPL is to exit; a board's is to run boot.py.
+    assert proc.wait(timeout=10) == 0
 
 
 def test_damaged_image_is_refused_before_anything_is_sent(

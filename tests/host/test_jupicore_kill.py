@@ -53,14 +53,23 @@ def test_kill_9_of_jupicore_during_session_writes_loses_no_acknowledged_write(tm
             return sum(1 for arrived, _ in acks if arrived > t)
 
     async def traffic(client: paho.Client) -> None:
-        """Every point changes state every 0.1 s: plugged (B1), charging (C2), gone (A1)."""
+        """Every point changes state every 0.1 s: plugged (B1), charging (C2), gone (A1), with the
+        module's session events at plug-in and unplug (the module is the session authority)."""
         step = 0
+        plugged: set[str] = set()  # a point that starts mid-cycle was never plugged in: no stop
         while True:
             for k in range(POINTS):
-                iec = ("B1", "C2", "C2", "A1")[(step + k) % 4]
+                uid, phase = "K%02d" % k, (step + k) % 4
+                iec = ("B1", "C2", "C2", "A1")[phase]
+                if phase == 0 or (phase == 3 and uid in plugged):  # the event before the sample, as the agent
+                    (plugged.add if phase == 0 else plugged.discard)(uid)
+                    event = {"event": "session_start", "arg": [step, step]} if phase == 0 else {
+                        "event": "session_stop", "arg": [step, step, 3, 3, 2, cd.STOP_REASONS.index("ev_disconnected")]}  # fmt: skip
+                    client.publish(topics.fill(topics.AGENT_EVENT, uid=uid), json.dumps(event))
                 live = {"iec_state": cd.IEC_STATES.index(iec), "status": 2 if iec == "C2" else 1 if iec == "B1" else 0,
-                        "energy_wh": step, "uid": "K%02d" % k, "position": k % 12 + 1, "online": True}  # fmt: skip
-                client.publish(topics.fill(topics.AGENT_LIVE, uid="K%02d" % k), json.dumps(live))
+                        "energy_wh": step, "connected_s": phase + 1 if phase < 3 else 0, "uid": uid,
+                        "position": k % 12 + 1, "online": True}  # fmt: skip
+                client.publish(topics.fill(topics.AGENT_LIVE, uid=uid), json.dumps(live))
             step += 1
             await asyncio.sleep(0.1)
 

@@ -221,7 +221,7 @@ def test_point_reports_meter_loss_as_bit_25_and_clears_it(
     hal = MachineHal(board)
     point = ChargePoint(board, hal)
     point.configure(dict(FULL, meter_type="em24", rcm_enabled=False))
-    assert hal.meter is not None
+    assert hal.meter_line.meter is not None
     t0 = time.monotonic()
 
     def run_until(cond: Any, limit_ms: int) -> int:
@@ -246,8 +246,42 @@ def test_point_reports_meter_loss_as_bit_25_and_clears_it(
     assert not snap["error_bits"] & d.ERR_METER_COMM
     server.stop()
     lost_after = run_until(lambda: point.error_bits & d.ERR_METER_COMM, 5000)
-    assert hal.meter.misses == 3 and lost_after >= 2 * 200  # not before the third missed cycle
+    assert hal.meter_line.meter.misses == 3 and lost_after >= 2 * 200  # not before the third missed cycle
     assert point.snapshot()["i1_ma"] == 0  # no stale values once the loss is reported
     server.start()
     run_until(lambda: not point.error_bits & d.ERR_METER_COMM, 5000)
-    assert point.snapshot()["i1_ma"] == 16000 and hal.meter.misses == 0
+    assert point.snapshot()["i1_ma"] == 16000 and hal.meter_line.meter.misses == 0
+
+
+@pytest.mark.parametrize("meter_type", sorted(meters.MAPS))
+def test_driver_reads_every_meter_type_from_its_simulated_rtu_meter(meter_type: str) -> None:
+    """The simulated board's meter (chargepark.simmeter: a pymodbus RTU server serving the type's own map)
+    answers the firmware's driver with the reading it shows, for every selectable type, and with its serial
+    number and firmware version where the type has registers for them."""
+    from chargepark.simmeter import MeterImage, rtu_line, serve_rtu
+
+    fd, slave, path = rtu_line()
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    image = MeterImage(meters.MAPS[meter_type], unit=UNIT, serial="4711", firmware="2.1.7")
+    image.show(meter_case.READING)
+    server = asyncio.run_coroutine_threadsafe(serve_rtu(image, path, BAUD), loop).result(10)
+    try:
+        drv = MeterDriver(
+            RtuMaster(PtyPort(fd), BAUD, 300), meters.MAPS[meter_type], unit=UNIT, period_ms=200
+        )
+        got = poll_first_reading(drv)
+        assert meter_case.close_enough(meter_type, got), got
+        ident = meters.MAPS[meter_type].get("ident", ())
+        assert image.reads == len(meters.MAPS[meter_type]["blocks"]) + len(ident)  # identified once, first
+        kinds = {f[0]: f[3] for f in ident}
+        firmware = {None: "", meters.VERSION: "2.1.7", meters.NUMBER: "217"}[kinds.get(meters.FIRMWARE)]
+        assert drv.ident == ("4711" if meters.SERIAL in kinds else "", firmware)
+    finally:
+        asyncio.run_coroutine_threadsafe(server.shutdown(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
+        os.close(fd)
+        os.close(slave)

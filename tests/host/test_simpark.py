@@ -45,3 +45,24 @@ def test_a_park_that_fails_before_its_medium_starts_stops_at_once(tmp_path: Path
             await park.stop()
 
     asyncio.run(scenario())
+
+
+def test_park_points_are_configured_like_a_real_station(tmp_path: Path) -> None:
+    """The sim board's station configuration (also the firmware tests' FULL): a welded contactor is seen on
+    the input the plant wires its auxiliary contact to, RCM self-tests, the meter type has a map."""
+    import json
+
+    from chargepark.config.store import ConfigStore
+    from chargepark.simpark import ROOT, configure_points
+    from iomodule import meters
+
+    configure_points(tmp_path / "config.db", 2)
+    store = ConfigStore.open(tmp_path / "config.db")
+    try:
+        cfg = store.get("chargepoint", "CPSIM0002")
+    finally:
+        store.close()
+    wiring = json.loads((ROOT / "boards" / "sim" / "board.json").read_text())["sim"]
+    assert (cfg["contactor_monitoring"], cfg["contactor_input"]) == (wiring["aux_type"], wiring["aux_input"])
+    assert cfg["rcm_enabled"] and cfg["temp_sensor"] == "pt1000" and cfg["meter_type"] in meters.MAPS
+    assert cfg["release_mode"] == "permanent" and cfg["name"] == "Sim Point 2"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from chargepark.services.system_monitor import cpu_times, sample
+from chargepark.services.system_monitor.main import cpu_times, sample
 
 
 def test_sample_reports_this_machine(tmp_path: Path) -> None:
