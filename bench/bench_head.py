@@ -11,7 +11,7 @@ the whole head process tree, and the freshness of every point as a WBM-side subs
 the newest live message, measured from the moment the module state was read); then the data hub's
 capacity on a burst of 20000 samples (the headroom above the park's load). The baseline, in the same
 run, is a one-station head (12 points): ratios show how the head scales.
-Targets: every point fresh within 1 s, head RSS < 300 MB with 250 points.
+Targets (bench/targets.py): every point fresh on the WBM side, and the head's RSS, with 250 points.
 """
 
 from __future__ import annotations
@@ -32,10 +32,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "firmware_mpy"), str(ROOT / "host_cpython")]
 
+import chargeschema  # noqa: E402
 import paho.mqtt.client as paho  # noqa: E402
 import pointconfig  # noqa: E402
-import schema  # noqa: E402
 from chargepark import topics  # noqa: E402
+from figures import figure, write  # noqa: E402
 from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 from simboard.runner import SimBoard  # noqa: E402
 
@@ -43,8 +44,6 @@ STATIONS, PER_STATION = 21, 12
 POINTS = 250
 POLL_S = 0.5  # every point's state is delivered twice a second (the agent publishes at least every 0.5 s)
 BENCH_TICK_MS = 100  # the plant and firmware step in 100 ms ticks here (250 boards share one CPU)
-TARGET_FRESH_S = 1.0
-TARGET_RSS_MB = 300.0
 HEAD_SERVICES = "jupicore,web-server,system-monitor"
 
 
@@ -78,10 +77,28 @@ def cpu_tree_s(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def cpu_by_process(pid: int) -> dict[str, float]:
+    """CPU seconds so far of pid and each descendant, by name: a service's name, else the program's."""
+    out: dict[str, float] = {}
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            fields = Path("/proc/%d/stat" % p).read_text().rsplit(")", 1)[1].split()
+            argv = Path("/proc/%d/cmdline" % p).read_bytes().decode(errors="replace").split("\0")
+            name = argv[-2] if "chargepark.services" in argv else "head" if p == pid else Path(argv[0]).name
+            out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            for task in Path("/proc/%d/task" % p).iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, IndexError):
+            continue
+    return out
+
+
 def make_boards(n: int) -> list[tuple[str, SimBoard]]:
     board = json.loads((ROOT / "boards" / "sim" / "board.json").read_text())
-    cfg = schema.defaults(pointconfig.FIELDS)
-    cfg.update(release_mode="permanent", meter_type="eem350", max_current_a=32)
+    cfg = chargeschema.defaults(pointconfig.FIELDS)
+    cfg.update(release_mode="permanent", meter_type="em24", max_current_a=32)
     boards = []
     for i in range(n):
         sb = SimBoard(board, sim_time=True)
@@ -247,8 +264,9 @@ def saturate(
     for k in range(burst):
         agent.publish(*msgs[k % len(msgs)])
     # QoS 0: the broker may drop part of a burst; measure until the hub's count stops growing.
+    # The first samples may take a while (a link behind on its queue): up to 5 s for them, then 1 s of quiet.
     seen, changed = before, start
-    while time.monotonic() - changed < 1.0 and seen < before + burst:
+    while time.monotonic() - changed < (1.0 if seen > before else 5.0) and seen < before + burst:
         time.sleep(0.05)
         now_seen = head_stats(rest_port)["samples"]
         if now_seen != seen:
@@ -256,7 +274,7 @@ def saturate(
     return {
         "sent": burst,
         "received": seen - before,
-        "updates_per_s": round((seen - before) / (changed - start), 1),
+        "updates_per_s": round((seen - before) / max(changed - start, 1e-3), 1),
     }
 
 
@@ -277,10 +295,6 @@ def main() -> int:
             ),
             "rss": round(full["head_rss_mb"] / base["head_rss_mb"], 2),
         },
-        "targets": {
-            "fresh_within_1s": full["fresh_max_s"] < TARGET_FRESH_S,
-            "rss_below_300mb": full["head_rss_mb"] < TARGET_RSS_MB,
-        },
     }
     for name, case in (("12 points (1 station)", base), ("250 points (21 stations)", full)):
         print("%-26s hub %7.1f updates/s  MQTT %7.1f msg/s  head RSS %6.1f MB  CPU %5.1f%%  fresh max %.3f s (p99 %.3f s)  REST p99 %.1f ms"
@@ -293,13 +307,17 @@ def main() -> int:
         "ratios vs one station: updates per point x%.2f, RSS x%.2f"
         % (result["ratios"]["updates_per_point"], result["ratios"]["rss"])
     )
-    print(
-        "targets: fresh < 1 s: %s, RSS < 300 MB: %s"
-        % (result["targets"]["fresh_within_1s"], result["targets"]["rss_below_300mb"])
-    )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1))
-    return 0 if all(result["targets"].values()) else 1
+    figures = [
+        figure(name, full[name], unit, base[name], "one station")
+        for name, unit in (
+            ("fresh_max_s", "s"),
+            ("head_rss_mb", "MB"),
+            ("hub_updates_per_s", "1/s"),
+            ("head_cpu_percent", "%"),
+            ("rest_p99_ms", "ms"),
+        )
+    ]
+    return 0 if write(args.out, "bench_head", figures, result, args.quick) else 1
 
 
 if __name__ == "__main__":
