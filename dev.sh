@@ -11,7 +11,11 @@ stamps=$top/.stamps
 venv=$top/.venv
 mkdir -p "$stamps"
 
-apt_packages="mosquitto mbpoll"
+# iproute2 .. systemd: the network backend and its namespace tests (tests/e2e/test_network_netns.py);
+# dnsmasq-base is the binary without the system service, which would answer DNS on this machine.
+# chromium: the WBM's browser tests (Playwright drives Debian's, never its own); libjs-chart.js: the WBM's plots.
+# nodejs: npm for the front-end libraries and the OCPP tests' second Central System (ocpp-rpc).
+apt_packages="mosquitto mbpoll iproute2 iputils-ping nftables dnsmasq-base openvpn systemd wrk chromium libjs-chart.js nodejs"
 
 need_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -44,9 +48,29 @@ setup_python() {
     echo "$top/out/py" >"$site/chargepark-build.pth"
 }
 
+# htmx is not packaged by Debian: from the npm registry at set-up time into out/ (the head serves it; no CDN).
+web_vendor="htmx.org@2.0.11 htmx-ext-sse@2.2.4"
+setup_web() {
+    [ "$(cat "$stamps/web" 2>/dev/null)" = "$web_vendor" ] && return 0
+    echo "dev.sh: installing WBM front-end libraries into out/web-vendor"
+    npm install --silent --no-audit --no-fund --prefix "$top/out/web-vendor" $web_vendor >/dev/null
+    echo "$web_vendor" >"$stamps/web"
+}
+
+# The second Central System of the OCPP tests (tests/host/ocpp_rpc_cs.js): ocpp-rpc in strict mode, on Node.
+ocpp_rpc="ocpp-rpc@2.2.1"
+setup_ocpp_rpc() {
+    [ "$(cat "$stamps/ocpp-rpc" 2>/dev/null)" = "$ocpp_rpc" ] && return 0
+    echo "dev.sh: installing $ocpp_rpc into out/ocpp-rpc"
+    npm install --silent --no-audit --no-fund --prefix "$top/out/ocpp-rpc" $ocpp_rpc >/dev/null
+    echo "$ocpp_rpc" >"$stamps/ocpp-rpc"
+}
+
 setup() {
     setup_apt
     setup_python
+    setup_web
+    setup_ocpp_rpc
     export PATH="$venv/bin:$PATH"
     scons -Q -j2 core py images >/dev/null
 }

@@ -3,7 +3,10 @@
 A board is data (boards/<BOARD>/board.json). For each board this tool compiles the firmware modules the
 board lists with mpy-cross for the board's architecture, keeps `boot.py`/`main.py` as source (MicroPython
 runs those by name), writes `manifest.json` (every file with size and SHA-256) and packs everything into
-`firmware.img`, the single file that `chargepark flash` and the bus update send.
+`firmware.img`, the single file that `chargepark flash` and the bus update send. Beside it,
+`firmware.romfs` holds the same compiled modules as a ROMFS image (mpremote's writer): a board whose
+board.json says `"deploy": "romfs"` runs them in place from a ROMFS partition, so their bytecode stays in
+flash (docs/porting.md "Memory budget"; the memory test runs the sim board's one).
 
 The container format is the one the modules read: `firmware_mpy/backplane/image.py` (one codec, imported
 here). The manifest holds the SHA-256 of the whole container.
@@ -15,6 +18,7 @@ import os
 import shutil
 import sys
 
+from mpremote.romfs import VfsRomWriter
 from SCons.Script import Copy
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "firmware_mpy"))
@@ -22,6 +26,7 @@ from backplane import image
 
 SOURCE_FILES = ("boot.py", "main.py")
 CMAKE_PORTS = ("rp2", "esp32")
+DEPLOYS = ("files", "romfs")  # board.json "deploy": loose .mpy files in the A/B slots, or a ROMFS partition
 
 
 def _firmware_files(root, modules):
@@ -42,6 +47,25 @@ def _firmware_files(root, modules):
     return found
 
 
+def romfs(entries):
+    """ROMFS image bytes of (relative path, data) pairs: each directory opened once, in sorted order."""
+    writer = VfsRomWriter()
+    opened = []
+    for rel, data in sorted(entries):
+        parts = rel.split("/")
+        dirs = parts[:-1]
+        while opened and opened != dirs[: len(opened)]:
+            writer.closedir()
+            opened.pop()
+        for name in dirs[len(opened) :]:
+            writer.opendir(name)
+            opened.append(name)
+        writer.mkfile(parts[-1], data)
+    for _ in opened:
+        writer.closedir()
+    return writer.finalise()
+
+
 def _pack(target, source, env):
     out_dir = os.path.dirname(str(target[0]))
     board = env["BOARD_NAME"]
@@ -55,11 +79,16 @@ def _pack(target, source, env):
     blob = image.pack(board, entries)
     with open(str(target[0]), "wb") as f:
         f.write(blob)
+    rom = romfs([(rel, data) for rel, data in entries if rel.endswith(".mpy")])
+    with open(str(target[2]), "wb") as f:
+        f.write(rom)
     manifest = {
         "board": board,
         "arch": env["BOARD_ARCH"],
         "format": image.FORMAT,
         "image": {"path": "firmware.img", "size": len(blob), "sha256": hashlib.sha256(blob).hexdigest()},
+        "deploy": env["BOARD_DEPLOY"],
+        "romfs": {"path": "firmware.romfs", "size": len(rom), "sha256": hashlib.sha256(rom).hexdigest()},
         "files": [
             {"path": rel, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
             for rel, data in entries
@@ -84,6 +113,8 @@ def _images(env, board_jsons, mpy_source=""):
             board = json.load(f)
         name = os.path.basename(os.path.dirname(bj_path))
         arch = board["mpy_arch"]
+        if board.get("deploy") not in DEPLOYS:
+            raise ValueError("%s: board.json deploy must be one of %s" % (bj_path, ", ".join(DEPLOYS)))
         out = "#out/images/%s" % name
         outputs = []
         for rel in _firmware_files(fw_root, board["modules"]):
@@ -98,11 +129,12 @@ def _images(env, board_jsons, mpy_source=""):
                 )
         board_copy = env.Command("%s/board.json" % out, bj, Copy("$TARGET", "$SOURCE"))
         packed = env.Command(
-            ["%s/firmware.img" % out, "%s/manifest.json" % out],
+            ["%s/firmware.img" % out, "%s/manifest.json" % out, "%s/firmware.romfs" % out],
             outputs + board_copy,
-            env.Action(_pack, "pack $TARGET"),
+            env.Action(_pack, "pack $TARGET", varlist=["BOARD_DEPLOY"]),
             BOARD_NAME=name,
             BOARD_ARCH=arch,
+            BOARD_DEPLOY=board["deploy"],
         )
         targets += packed
         if mpy_source and board.get("mpy_port"):
