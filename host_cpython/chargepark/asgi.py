@@ -190,7 +190,8 @@ class Served:
     async def stop(self) -> None:
         self._server.should_exit = True
         try:
-            await asyncio.wait_for(asyncio.shield(self._task), GRACE_S + 1.0)
+            async with asyncio.timeout(GRACE_S + 1.0):
+                await asyncio.shield(self._task)
         except TimeoutError:
             self._server.force_exit = True
             self._task.cancel()

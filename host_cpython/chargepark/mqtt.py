@@ -166,7 +166,8 @@ class MqttLink:
 
     async def connect(self, timeout: float = 10.0) -> None:
         self._task = asyncio.create_task(self._run(), name="mqtt-" + self.spec.name)
-        await asyncio.wait_for(self._connected.wait(), timeout)
+        async with asyncio.timeout(timeout):
+            await self._connected.wait()
 
     async def close(self, flush_s: float = 1.0) -> None:
         """Sends what is queued (up to flush_s; QoS 1 until acknowledged), then disconnects."""
@@ -233,9 +234,8 @@ class MqttLink:
 
     async def _session(self) -> None:
         loop = asyncio.get_running_loop()
-        _, wire = await asyncio.wait_for(
-            loop.create_connection(lambda: _Wire(self), self.host, self.port), CONNECT_TIMEOUT_S
-        )
+        async with asyncio.timeout(CONNECT_TIMEOUT_S):
+            _, wire = await loop.create_connection(lambda: _Wire(self), self.host, self.port)
         try:
             self._connack = loop.create_future()
             clean = not self.spec.persistent_session

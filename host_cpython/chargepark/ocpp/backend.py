@@ -190,7 +190,8 @@ class Backend:
 
     async def send(self, box: ChargeBox) -> None:
         if self.trial:  # a NewBackendURL: accepted in the time left, or the old URL again
-            await asyncio.wait_for(self.boot(box), self.switch.remaining())
+            async with asyncio.timeout(self.switch.remaining()):
+                await self.boot(box)
             self.switch.accepted(self.url)
         else:
             await self.boot(box)

@@ -101,6 +101,19 @@ class ChargeBox(ChargePoint):  # type: ignore[misc]  # the ocpp package is untyp
         finally:
             self.answering -= 1
 
+    async def call(
+        self,
+        payload: Any,
+        suppress: bool = True,
+        unique_id: str | None = None,
+        skip_schema_validation: bool = False,
+    ) -> Any:
+        answer = await super().call(payload, suppress, unique_id, skip_schema_validation)
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():  # the package's wait_for swallowed a cancel (gh-86296)
+            raise asyncio.CancelledError
+        return answer
+
     async def route_message(self, raw_msg: str) -> None:
         self.station.journal.frame("in", raw_msg)
         try:

@@ -177,7 +177,8 @@ class FirmwareManagement:
             await asyncio.sleep(before)
         try:
             for n in range(1 + max(0, retries or 0)):
-                errors = await asyncio.wait_for(self.install(image_dir), INSTALL_TIMEOUT_S)
+                async with asyncio.timeout(INSTALL_TIMEOUT_S):
+                    errors = await self.install(image_dir)
                 if not errors:
                     break
                 log.warning("firmware install, attempt %d: %s", n + 1, "; ".join(errors))
