@@ -113,7 +113,7 @@ def test_an_rs485_higher_level_meter_limits_the_points_by_the_building_load(tmp_
             "higher-level meter lost" in n
             for n in get(rt["loadmgmt_port"], "/api/v1.0/loadmanagement/load_circuits")[0]["status"]["notes"]), 20)  # fmt: skip
         # the meter's last readings may still lag the park's draw for a round (lower, the safe side)
-        until("both at 32 A on the fuse alone", lambda: signalled() == [32.0, 32.0], 30)
+        until("both at 32 A on the fuse alone", lambda: signalled() == [32.0, 32.0], 60)
         d = get(
             rt["rest_port"], "/api/v1.0/charging-controllers/%s/data?param_list=error_status_int" % UIDS[0]
         )
