@@ -85,7 +85,14 @@ def test_the_ocpp_page(head: str, browser: Any, passwords: dict[str, str]) -> No
         assert cs.call(call.ChangeConfiguration(key="MaxCurrent", value="20")).status == "Accepted"
         pg = tab.go("/wbm/ocpp")
         assert pg.locator("#f-MaxCurrent").input_value() == "20"
-        assert "ChangeConfiguration" in pg.locator("#ocpp-messages td.action").all_inner_texts()
+        until(  # the journal writes its frames journal.FLUSH_S after the first
+            "the backend's call among the page's messages",
+            lambda: (
+                "ChangeConfiguration"
+                in tab.go("/wbm/ocpp").locator("#ocpp-messages td.action").all_inner_texts()
+            ),
+            5,
+        )
         assert pg.locator("#restart-ocpp").count() == 1
         tab.close()
 

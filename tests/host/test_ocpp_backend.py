@@ -937,8 +937,15 @@ def test_the_journal_shows_the_link_the_connectors_and_the_last_50_messages(tmp_
     async def scenario() -> None:
         async with rig(tmp_path) as r:
             await r.until("booted", lambda: len(r.cs.actions("StatusNotification")) >= 3)
-            for _ in range(30):
-                await r.cs_call(call.GetConfiguration(key=["MaxCurrent"]))
+            for _ in range(29):
+                await r.cs_call(call.GetConfiguration(key=["HeartbeatInterval"]))
+            await r.cs_call(call.GetConfiguration(key=["MaxCurrent"]))
+
+            def last_written() -> bool:  # the journal writes its frames FLUSH_S after the first
+                messages = journal.read(tmp_path / journal.FILE)["messages"]
+                return len(messages) > 1 and "MaxCurrent" in messages[1]["payload"]
+
+            await r.until("the last call written", last_written, 5)
             seen = journal.read(tmp_path / journal.FILE)
             assert seen["link"]["online"] is True and seen["link"]["url"] == r.cs.url
             assert [(c["connector"], c["uid"], c["status"]) for c in seen["connectors"]] == [

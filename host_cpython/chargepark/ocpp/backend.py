@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import ocpp.messages
 import websockets
 from ocpp.charge_point import camel_to_snake_case, snake_to_camel_case
 from ocpp.exceptions import OCPPError
@@ -86,6 +87,10 @@ class Backend:
         self.trial = False  # it is a NewBackendURL on trial
 
     async def run(self) -> None:
+        # The package validates every payload in a worker thread by default (ocpp >= 2.0): two thread
+        # hops a message, under one GIL, cost more than the validation itself; this process validates on
+        # its loop.
+        ocpp.messages.ASYNC_VALIDATION = False
         await self.timesync.hold()
         samplers = [asyncio.ensure_future(self.sample_meters()), asyncio.ensure_future(self.aligned_meters())]
         try:
