@@ -32,24 +32,32 @@ def mosquitto_binary() -> str:
     return found
 
 
-def render_config(host: str, port: int, queue: int = QUEUE) -> str:
-    # Loopback only and anonymous: the local bus is the services' own; a remote bridge is configured apart.
+def render_config(
+    host: str,
+    port: int,
+    queue: int = QUEUE,
+    listeners: tuple[tuple[str, int], ...] = (),
+    tail: str = "",
+) -> str:
+    # Loopback and anonymous: the local bus is the services' own; a remote bridge is configured apart.
+    # `listeners` = further (host, port) ones: a park server's ETH1 address, the park's own cable
+    # (park/link.py); `tail` = a park client's connection to its server.
     # `user` = ourselves: a root mosquitto would otherwise switch to user "mosquitto", and that change of
     # credentials clears PR_SET_PDEATHSIG (the broker would outlive a killed supervisor).
-    return "\n".join(
-        [
-            "user %s" % pwd.getpwuid(os.getuid()).pw_name,
-            "per_listener_settings false",
-            "listener %d %s" % (port, host),
-            "allow_anonymous true",
-            "persistence false",
-            "log_dest stderr",
-            "log_type error",
-            "log_type warning",
-            "max_queued_messages %d" % queue,
-            "",
-        ]
-    )
+    lines = [
+        "user %s" % pwd.getpwuid(os.getuid()).pw_name,
+        "per_listener_settings false",
+        "listener %d %s" % (port, host),
+        *("listener %d %s" % (p, h) for h, p in listeners),
+        "allow_anonymous true",
+        "persistence false",
+        "log_dest stderr",
+        "log_type error",
+        "log_type warning",
+        "max_queued_messages %d" % queue,
+        "",
+    ]
+    return "\n".join(lines) + tail
 
 
 def port_open(host: str, port: int) -> bool:
@@ -72,11 +80,19 @@ async def wait_port(
         await asyncio.sleep(0.05)
 
 
-async def start_broker(run_dir: Path, host: str, port: int, log_path: Path) -> asyncio.subprocess.Process:
-    """Starts mosquitto and returns once it accepts connections."""
+async def start_broker(
+    run_dir: Path,
+    host: str,
+    port: int,
+    log_path: Path,
+    listeners: tuple[tuple[str, int], ...] = (),
+    tail: str = "",
+) -> asyncio.subprocess.Process:
+    """Starts mosquitto and returns once it accepts connections on every listener."""
     run_dir.mkdir(parents=True, exist_ok=True)
     conf = run_dir / "mosquitto.conf"
-    conf.write_text(render_config(host, port))
+    conf.write_text(render_config(host, port, listeners=listeners, tail=tail))
     proc = await start_child([mosquitto_binary(), "-c", str(conf)], log_path)
-    await wait_port(host, port, 10.0, proc)
+    for h, p in ((host, port), *listeners):
+        await wait_port(h, p, 10.0, proc)
     return proc

@@ -33,6 +33,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     opts = RunOptions(
         data=args.data,
         sim=args.sim,
+        sim_prefix=args.sim_prefix,
         mqtt_port=args.mqtt_port,
         rest_port=args.rest_port,
         web_port=args.web_port,
@@ -151,6 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
     _data(run)
     run.add_argument(
         "--sim", type=int, default=0, metavar="N", help="add N simulated IO modules with EV traffic"
+    )
+    run.add_argument(
+        "--sim-prefix",
+        default="CPSIM",
+        metavar="P",
+        help="device UIDs of the simulated modules: P0001.. (a second simulated head of a park: another P)",
     )
     run.add_argument(
         "--no-traffic", action="store_true", help="no EV traffic: drive the points with `chargepark sim`"

@@ -10,6 +10,7 @@ import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from chargepark import control, eventwait, topics
 from chargepark.broker import port_open, start_broker
@@ -17,6 +18,8 @@ from chargepark.config import AREAS, ConfigStore, StoreError
 from chargepark.config.checks import split_host_port
 from chargepark.livetable import LiveTable
 from chargepark.mqtt import MqttLink
+from chargepark.network import host as network_host
+from chargepark.park import startup
 from chargepark.procs import stop_child
 from chargepark.runtime import Runtime, free_port, of_data
 from chargepark.services.registry import SERVICES
@@ -30,6 +33,7 @@ STATUS_PERIOD_S = 2.0
 class RunOptions:
     data: Path
     sim: int = 0
+    sim_prefix: str = "CPSIM"  # device UIDs of the simulated modules (another for each head of a park)
     # None = from the store's system area; 0 = any free port
     mqtt_port: int | None = None
     rest_port: int | None = None
@@ -49,18 +53,25 @@ def _port(p: int) -> int:
     return p if p else free_port()
 
 
-def _ports_and_broker(opts: RunOptions, config_path: Path) -> tuple[int, int, int, str]:
-    """MQTT, REST and WBM ports and the system broker: the command line's, else the store's system area
-    (its defaults while no store exists yet: starting the head must not create one)."""
+def _system(config_path: Path) -> dict[str, Any]:
+    """The store's system area; its defaults while no store exists yet (starting the head must not create
+    one)."""
     try:
-        if config_path.exists():
-            store = ConfigStore.open(config_path)
-            system = store.get("system")
+        if not config_path.exists():
+            return AREAS["system"].defaults()
+        store = ConfigStore.open(config_path)
+        try:
+            system: dict[str, Any] = store.get("system")
+            return system
+        finally:
             store.close()
-        else:
-            system = AREAS["system"].defaults()
     except StoreError as exc:
         raise HeadError(str(exc)) from exc
+
+
+def _ports_and_broker(opts: RunOptions, config_path: Path) -> tuple[int, int, int, str]:
+    """MQTT, REST and WBM ports and the system broker: the command line's, else the store's system area."""
+    system = _system(config_path)
     return (
         system["mqtt_port"] if opts.mqtt_port is None else opts.mqtt_port,
         system["rest_port"] if opts.rest_port is None else opts.rest_port,
@@ -132,12 +143,8 @@ async def run_head(opts: RunOptions, stop: asyncio.Event | None = None) -> int:
             % ", ".join(taken)
         )
     data.mkdir(parents=True, exist_ok=True)
-    if not broker:
-        broker_proc = await start_broker(
-            runtime.run_dir, runtime.mqtt_host, runtime.mqtt_port, data / "logs" / "mosquitto.log"
-        )
     park = None
-    supervisor = Supervisor(runtime, SERVICES, opts.only)
+    supervisor: Supervisor | None = None
     server = None
     link = MqttLink(runtime.mqtt_host, runtime.mqtt_port, SPEC)
     table = LiveTable(sys.stdout) if opts.table else None
@@ -145,8 +152,18 @@ async def run_head(opts: RunOptions, stop: asyncio.Event | None = None) -> int:
         if opts.sim:
             from chargepark.simpark import SimPark  # only a simulated head needs the firmware side
 
-            park = SimPark(data, opts.sim, runtime.config_path, traffic=opts.traffic)
+            park = SimPark(data, opts.sim, runtime.config_path, traffic=opts.traffic, prefix=opts.sim_prefix)
             runtime.bus = await park.start()
+        # the station (its bus) decides the role, and the role the broker's park listener or bridge
+        part = await startup.prepare(
+            runtime, _system(runtime.config_path), network_host.for_data(data), own_broker=not broker
+        )
+        if not broker:
+            broker_proc = await start_broker(
+                runtime.run_dir, runtime.mqtt_host, runtime.mqtt_port, data / "logs" / "mosquitto.log",
+                listeners=part.listeners, tail=part.tail,
+            )  # fmt: skip
+        supervisor = Supervisor(runtime, SERVICES, opts.only)
         server, runtime.control_port = await control.serve(supervisor)
         runtime.save()
         await link.connect()
@@ -158,6 +175,8 @@ async def run_head(opts: RunOptions, stop: asyncio.Event | None = None) -> int:
             "  JupiCore     http://%s:%d/api/v1.0/charging-controllers"
             % (runtime.listen_host, runtime.rest_port),
             "  MQTT broker  %s:%d" % (runtime.mqtt_host, runtime.mqtt_port),
+            "  park         %s%s"
+            % (part.role, "".join(" (also listening on %s:%d)" % hp for hp in part.listeners)),
         ]
         if park is not None:
             banner.append(
@@ -177,7 +196,8 @@ async def run_head(opts: RunOptions, stop: asyncio.Event | None = None) -> int:
                 await eventwait.within(stop, STATUS_PERIOD_S)
     finally:
         print("chargepark: stopping", flush=True)
-        await supervisor.stop()
+        if supervisor is not None:
+            await supervisor.stop()
         if server is not None:
             server.close()
         if park is not None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -37,27 +38,35 @@ SIM_BOARD = ROOT / "boards" / "sim" / "board.json"
 SIM_POINT_CONFIG: dict[str, Any] = json.loads((ROOT / "boards" / "sim" / "config-full.json").read_text())
 
 
-def sim_uid(position: int) -> str:
-    return "CPSIM%04d" % position
+UID_PREFIX = "CPSIM"
+_PREFIX = re.compile(r"^[A-Z0-9]{1,16}$")
 
 
-def prepare_flash(flash: Path, position: int) -> None:
+def sim_uid(position: int, prefix: str = UID_PREFIX) -> str:
+    """A simulated module's device UID; heads simulated side by side (a park's server and its clients)
+    take different prefixes, as real modules' UIDs differ."""
+    return "%s%04d" % (prefix, position)
+
+
+def prepare_flash(flash: Path, position: int, prefix: str = UID_PREFIX) -> None:
     """A module's flash: provisioned once from the sim image, or board + identity beside the source tree."""
     if (flash / "identity.json").exists():
         return  # the module keeps its flash (slots, identity) across runs, like a real one
     if SIM_IMAGE.exists():
-        provision(flash, SIM_IMAGE.read_bytes(), uid=sim_uid(position), position=position)
+        provision(flash, SIM_IMAGE.read_bytes(), uid=sim_uid(position, prefix), position=position)
     else:
         flash.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(SIM_BOARD, flash / "board.json")
-        (flash / "identity.json").write_text(json.dumps({"uid": sim_uid(position), "position": position}))
+        (flash / "identity.json").write_text(
+            json.dumps({"uid": sim_uid(position, prefix), "position": position})
+        )
 
 
-def configure_points(config_path: Path, n: int) -> None:
+def configure_points(config_path: Path, n: int, prefix: str = UID_PREFIX) -> None:
     store = ConfigStore.open(config_path)
     try:
         for pos in range(1, n + 1):
-            uid = sim_uid(pos)
+            uid = sim_uid(pos, prefix)
             if store.get("chargepoint", uid) is None:
                 store.put("chargepoint", dict(SIM_POINT_CONFIG, name="Sim Point %d" % pos), key=uid)
     finally:
@@ -66,10 +75,19 @@ def configure_points(config_path: Path, n: int) -> None:
 
 class SimPark:
     def __init__(
-        self, data: Path, n: int, config_path: Path, traffic: bool = True, seed: int | None = None
+        self,
+        data: Path,
+        n: int,
+        config_path: Path,
+        traffic: bool = True,
+        seed: int | None = None,
+        prefix: str = UID_PREFIX,
     ) -> None:
         if not 1 <= n <= 12:
             raise ValueError("a simulated station has 1..12 IO modules (bus positions), not %d" % n)
+        if not _PREFIX.match(prefix):
+            raise ValueError("a simulated UID prefix is 1..16 capital letters or digits, not %r" % prefix)
+        self.prefix = prefix
         self.data = data
         self.n = n
         self.config_path = config_path
@@ -89,11 +107,11 @@ class SimPark:
 
     async def start(self) -> dict[str, Any]:
         """Starts medium and modules; returns the runtime's `bus` entry for the controller agent."""
-        configure_points(self.config_path, self.n)
+        configure_points(self.config_path, self.n, self.prefix)
         await asyncio.to_thread(self.medium_thread.start)  # blocks until the medium listens
         for pos in range(1, self.n + 1):
             flash = self.data / "sim" / ("module%d" % pos)
-            prepare_flash(flash, pos)
+            prepare_flash(flash, pos, self.prefix)
             port = free_port()
             self.endpoints[pos] = "127.0.0.1:%d" % port
             meter = self.meters[pos] = PointMeter(position=pos, park=self.draws)
@@ -109,10 +127,12 @@ class SimPark:
         await self._wait_ready(30.0)
         for pos, meter in self.meters.items():
             await meter.start(self.endpoints[pos])
-        points = {str(p): {"uid": sim_uid(p), "sim_control": ep} for p, ep in self.endpoints.items()}
+        points = {
+            str(p): {"uid": sim_uid(p, self.prefix), "sim_control": ep} for p, ep in self.endpoints.items()
+        }
         self.endpoints_path.parent.mkdir(parents=True, exist_ok=True)
         self.endpoints_path.write_text(json.dumps({"points": points}, indent=1))
-        return {"kind": "sim", "endpoint": self.medium.endpoint, "station": sim_uid(1)}
+        return {"kind": "sim", "endpoint": self.medium.endpoint, "station": sim_uid(1, self.prefix)}
 
     async def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

@@ -35,6 +35,8 @@ AGENT_EVENT = "applications/controller-agent/charging_controllers/{uid}/event"
 AGENT_COMMAND = "applications/controller-agent/charging_controllers/{uid}/command"
 AGENT_COMMAND_RESULT = "applications/controller-agent/charging_controllers/{uid}/command_result"
 AGENT_UPDATE = "applications/controller-agent/update"
+AGENT_PARK_STATION = "applications/controller-agent/park/stations/{uid}"
+AGENT_PARK_CONFIG = "applications/controller-agent/park/charging_controllers/{uid}/config"
 AGENT_UPDATE_PROGRESS = "applications/controller-agent/update/progress"
 SESSION_EVENT = "applications/jupicore/sessions/{uid}"
 RFID_RECENT = "applications/jupicore/rfid/recent"
@@ -140,6 +142,23 @@ TOPICS: tuple[Topic, ...] = (
         "JSON `{id, position, done, total, state, error}` (`version` when done)",
         False,
         "progress of an update, per module, then `finished`",
+    ),
+    Topic(
+        AGENT_PARK_STATION,
+        "JSON `{station, name, location, address, modules: [{uid, position, device_name, hardware_version, "
+        "firmware_version, online}]}`",
+        True,
+        "a park client's station and its modules, published by the client's agent and bridged to the server's "
+        "broker over ETH1 (park/link.py); the server's agent takes the modules over (park/server.py)",
+    ),
+    Topic(
+        AGENT_PARK_CONFIG,
+        "JSON: the module configuration the server derived for the point (its chargepoint record and the "
+        "`pointconfig.DERIVED` fields), `null` = not configured on the server",
+        True,
+        "the park server's configuration of a client's point, bridged to the client, whose agent stores it "
+        "(validated whole, park/client.py) and sends it to the module",
+        qos=1,
     ),
     Topic(
         SESSION_EVENT,

@@ -33,6 +33,7 @@ AREA_WRITERS: dict[str, Role] = {
 # The areas the WBM does not edit, and why (a test checks that every area is in one of the two tables).
 AREAS_NOT_EDITED: dict[str, str] = {
     "module": "written by discovery; the park tree shows it",
+    "parkpoint": "a park client's agent replicates it from its server (park/client.py)",
     "control": "the JupiCore REST control path and the point operations set it",
 }
 

@@ -65,6 +65,8 @@ AREAS: dict[str, Area] = {
         Area("park", "Charging park", s.PARK),
         Area("station", "Charging stations", s.STATION, s.STATION_CHECKS, key="station UID"),
         Area("module", "Discovered modules (written by discovery)", agent.MODULE, key="device UID"),
+        Area("parkpoint", "A park client's points as its server derives them (written by replication)",
+             agent.PARKPOINT, agent.PARKPOINT_CHECKS, key="device UID"),
         Area(
             "chargepoint",
             "Charging points (pointconfig, shared with the IO module)",

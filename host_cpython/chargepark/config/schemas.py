@@ -534,6 +534,10 @@ SYSTEM = (
           doc="Port of the local MQTT broker the supervisor starts on loopback"),
     Field("mqtt_system_broker", STR, "", lo=0, hi=260,
           doc="host:port of a system broker to use instead; empty = the supervisor starts its own"),
+    Field("park_broker", STR, "", lo=0, hi=21,
+          doc="IPv4 address:port of the park server's broker on the ETH1 link: a client bridges its points "
+              "there, the server listens there beside loopback; empty = 192.168.4.1:1883 (the same on every "
+              "head of a park)"),
     Field("rest_port", INT, 5555, lo=1, hi=65535, doc="JupiCore REST API port"),
     Field("loadmgmt_port", INT, 1603, lo=1, hi=65535,
           doc="Load management REST port (CHARX 1603); `chargepark run` takes a free one when it is in use"),
@@ -573,6 +577,17 @@ def _ports_apart(c: Record) -> ck.Problem:
     return None
 
 
+def _park_broker(c: Record) -> ck.Problem:
+    if c["park_broker"] == "":
+        return None
+    try:
+        host, _port = ck.split_host_port(c["park_broker"])
+        ipaddress.IPv4Address(host)  # the server's broker binds it: an address, not a name
+    except ValueError:
+        return ("park_broker", "must be an IPv4 address:port such as 192.168.4.1:1883")
+    return None
+
+
 def _update_key(c: Record) -> ck.Problem:
     key = c["update_public_key"].strip()
     if key and not (
@@ -582,4 +597,11 @@ def _update_key(c: Record) -> ck.Problem:
     return None
 
 
-SYSTEM_CHECKS = (_ntp_servers, _timezone, ck.host_port("mqtt_system_broker"), _ports_apart, _update_key)
+SYSTEM_CHECKS = (
+    _ntp_servers,
+    _timezone,
+    ck.host_port("mqtt_system_broker"),
+    _park_broker,
+    _ports_apart,
+    _update_key,
+)

@@ -43,6 +43,8 @@ def network_file(role: str, address: str) -> str:
         "Address=%s/%d" % (address_of(role, address), PARK_NET.prefixlen),
         "LinkLocalAddressing=no",
         "IPv6AcceptRA=no",
+        # the address stays without a cable: the server's broker binds it at start (park/startup.py)
+        "ConfigureWithoutCarrier=yes",
     ]
     return "\n".join(lines) + "\n"
 

@@ -1,11 +1,16 @@
-"""The configuration area the controller agent owns: the modules it discovered on the backplane bus.
+"""The configuration areas the controller agent owns: the modules it discovered on the backplane bus
+("module", also a park client's modules on the server) and, on a park client, the module fields its server
+derived for each of its points ("parkpoint").
 
-Written by the park model when the agent discovers a module, not by users; `config/areas.py` lists it.
+Written by the park model when the agent discovers a module and by a client's agent replicating its
+server's configuration (park/client.py), not by users; `config/areas.py` lists them.
 """
 
 from __future__ import annotations
 
+import pointconfig
 from chargeschema import INT, STR, Field
+from iomodule.rfid import board as rfid_board
 
 MODULE = (
     Field("station", STR, "", lo=1, hi=64, doc="Device UID of the station's head module"),
@@ -24,3 +29,8 @@ MODULE = (
 )  # fmt: skip
 # No record checks: a missing station is refused by chargeschema.validate ("required"), its default
 # is not a valid value.
+
+# A park client's point: the fields its server derives from the server's own areas (load circuit, OCPP keys,
+# RFID board) when it configures the point; with the chargepoint record they are what the module is sent.
+PARKPOINT = pointconfig.DERIVED
+PARKPOINT_CHECKS = (rfid_board.fade_range,)

@@ -8,6 +8,10 @@ and then the control values the store holds for it (JupiCore's REST `control`, d
 A load circuit's higher-level meter on a point's RS-485 line is read by that point's module (module field
 `higher_meter`); the agent asks the module for its reading every second and publishes it like the Modbus
 Client's Modbus/TCP meters (topics.MODBUS_CLIENT_METER).
+In a client/server park (manual "System Control/Module Switch") a client's agent reports its station and
+modules to the server and takes each point's configuration from it (park/client.py); the server's agent
+takes the clients' modules over (park/server.py). The topics travel over ETH1 by the client broker's bridge
+(park/link.py); each agent answers the commands of its own bus's points only.
 """
 
 from __future__ import annotations
@@ -33,7 +37,11 @@ from chargepark.config.areas import AREAS
 from chargepark.config.store import ConfigStore
 from chargepark.datahub import control, pushed
 from chargepark.mqtt import MqttLink
+from chargepark.park import client as park_client
+from chargepark.park import role
+from chargepark.park.client import ParkClient
 from chargepark.park.model import record_discovery
+from chargepark.park.server import ParkServer
 from chargepark.runtime import Runtime
 from chargepark.services.base import connect, follow_config, run_service
 from chargepark.services.controller_agent.spec import SPEC
@@ -73,6 +81,8 @@ class AgentBridge:
         self._tasks: set[asyncio.Task[None]] = set()
         # One push per point at a time: the last one reads and sends the newest record.
         self._configuring: dict[int, asyncio.Lock] = {}
+        self.client: ParkClient | None = None  # this head is a park client
+        self.server: ParkServer | None = None  # this head is the park's server
 
     def uid_position(self, uid: str) -> int | None:
         return next((p for p, u in self.uids.items() if u == uid), None)
@@ -89,6 +99,8 @@ class AgentBridge:
         record_discovery(self.store, station, position, uid, str(data.get("board", "")),
                          str(data.get("hw_version", "")), str(data.get("fw_version", "")))  # fmt: skip
         self._spawn(self.restore(position))
+        if self.client is not None:
+            self.client.found(uid)
         self.publish_modules()
 
     def _on_online(self, position: int, data: Any) -> None:
@@ -147,12 +159,22 @@ class AgentBridge:
              "parent_device_uid": self.station or self.uids.get(1, "")}
             for p, uid in sorted(self.uids.items())
         ]  # fmt: skip
+        if self.client is not None:
+            self.client.publish_station([
+                dict(m, device_name=str(self.agent.modules[m["position"]].identity.get("board", "")))
+                for m in mods
+            ])  # fmt: skip
+        if self.server is not None:
+            mods += self.server.modules()
         self.link.publish(topics.AGENT_MODULES, json.dumps(mods))
 
     async def push_config(self, position: int) -> None:
         async with self._configuring.setdefault(position, asyncio.Lock()):
             uid = self.uids[position]
-            cfg = pushed.module_config(self.store, uid)
+            if self.client is not None:
+                cfg = park_client.module_config(self.store, uid)
+            else:
+                cfg = pushed.module_config(self.store, uid)
             try:
                 if cfg is not None:
                     await self.agent.configure(position, cfg)
@@ -197,13 +219,32 @@ class AgentBridge:
                 log.warning("control value %s of %s (position %d) not applied: %s", name, uid, position, e)
 
     def on_config(self, area: str) -> None:
-        """An area the module fields come from changed: push every known point's configuration again."""
+        """An area the module fields come from changed: push every known point's configuration again (and
+        a server's clients theirs)."""
         for position in list(self.uids):
             self._spawn(self.push_config(position))
+        if self.server is not None:
+            self.server.publish_configs()
+
+    def on_park_station(self, topic: str, raw: bytes) -> None:
+        if self.server is not None and self.server.on_station(topic, raw):
+            self.publish_modules()
+
+    def on_park_config(self, topic: str, raw: bytes) -> None:
+        if self.client is not None:
+            self.client.on_config(topic, raw, lambda uid: self.uid_position(uid) is not None)
+
+    def answered_elsewhere(self, uid: str) -> bool:
+        """A command for a point of another station of the park: that station's agent answers it (a client
+        answers its own points only, the server all but its clients')."""
+        if self.uid_position(uid) is not None:
+            return False
+        return self.client is not None or (self.server is not None and uid in self.server.uids())
 
     def on_command(self, topic: str, raw: bytes) -> None:
-        uid = topics.uid_of(topic, topics.AGENT_COMMAND)
-        self._spawn(self.command(uid or "", raw))
+        uid = topics.uid_of(topic, topics.AGENT_COMMAND) or ""
+        if not self.answered_elsewhere(uid):
+            self._spawn(self.command(uid, raw))
 
     async def command(self, uid: str, raw: bytes) -> None:
         """Runs one command and publishes its result; a failure names its `kind` (pointops.KINDS)."""
@@ -289,11 +330,20 @@ async def serve(runtime: Runtime) -> None:
     store = ConfigStore.open(runtime.config_path)
     link = await connect(runtime, SPEC)
     agent = ControllerAgent(transport)
-    bridge = AgentBridge(agent, link, store, str(runtime.bus.get("station", "")))
+    station = str(runtime.bus.get("station", ""))
+    bridge = AgentBridge(agent, link, store, station)
+    if role.station_role(runtime) == role.CLIENT:
+        bridge.client = ParkClient(store, link.publish, station)
+        await link.subscribe(topics.subscription(topics.AGENT_PARK_CONFIG), bridge.on_park_config)
+    else:
+        bridge.server = ParkServer(store, link.publish, station)
+        bridge.server.publish_configs()  # retained: a client that connects later gets them too
+        await link.subscribe(topics.subscription(topics.AGENT_PARK_STATION), bridge.on_park_station)
     agent.subscribe(bridge.on_bus)
     await link.subscribe(topics.subscription(topics.AGENT_COMMAND), bridge.on_command)
     await link.subscribe(topics.AGENT_UPDATE, bridge.on_update)
-    await follow_config(link, store, ("chargepoint", "loadcircuit", "ocpp", "rfidboard"), bridge.on_config)
+    areas = ("chargepoint", "loadcircuit", "ocpp", "rfidboard", "parkpoint")
+    await follow_config(link, store, areas, bridge.on_config)
     await agent.start()
     bridge._spawn(bridge.read_higher_meters())
     log.info("bus master running: %d module(s) found", len(bridge.uids))

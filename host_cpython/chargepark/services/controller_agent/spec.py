@@ -9,7 +9,7 @@ SPEC = ServiceSpec(
     name="controller-agent",
     title="Controller Agent",
     summary="backplane bus master (`chargepark.bus.ControllerAgent`) bridged to MQTT, see below",
-    reads=("chargepoint", "loadcircuit", "control", "module", "ocpp", "rfidboard"),
+    reads=("chargepoint", "loadcircuit", "control", "module", "ocpp", "rfidboard", "parkpoint", "station"),
     publishes=(
         topics.AGENT_LIVE,
         topics.AGENT_MODULES,
@@ -17,7 +17,15 @@ SPEC = ServiceSpec(
         topics.AGENT_COMMAND_RESULT,
         topics.AGENT_UPDATE_PROGRESS,
         topics.MODBUS_CLIENT_METER,
+        topics.AGENT_PARK_STATION,
+        topics.AGENT_PARK_CONFIG,
     ),
-    subscribes=(topics.AGENT_COMMAND, topics.AGENT_UPDATE, topics.CONFIG_VERSION),
+    subscribes=(
+        topics.AGENT_COMMAND,
+        topics.AGENT_UPDATE,
+        topics.CONFIG_VERSION,
+        topics.AGENT_PARK_STATION,
+        topics.AGENT_PARK_CONFIG,
+    ),
     client_id="charx-controller-agent",
 )
