@@ -4,14 +4,16 @@ from __future__ import annotations
 
 ETH0 = "eth0"
 ETH1 = "eth1"  # the park's server-client link (park/eth1.py; no network area field configures it)
+USB0 = "usb0"  # the USB-C service port (network/usb0.py; fixed, no field configures it)
 WLAN = "wlan0"
 # Links that never pass Port Sharing: loopback, the park's internal ETH1 and the USB-C service port.
-INTERNAL_LINKS = ("lo", "eth1", "usb0")
+INTERNAL_LINKS = ("lo", ETH1, USB0)
 
 # Files, relative to the root directory that `apply` writes into ("/" on a head).
 HOSTNAME = "etc/hostname"
 ETH0_NETWORK = "etc/systemd/network/10-chargepark-eth0.network"
 ETH1_NETWORK = "etc/systemd/network/11-chargepark-eth1.network"
+USB0_NETWORK = "etc/systemd/network/12-chargepark-usb0.network"
 WLAN_NETWORK = "etc/systemd/network/20-chargepark-wlan0.network"
 HOSTAPD = "etc/hostapd/wlan0.conf"  # read by Debian's hostapd@wlan0.service
 WPA_SUPPLICANT = "etc/wpa_supplicant/wpa_supplicant-wlan0.conf"  # read by wpa_supplicant@wlan0.service

@@ -15,6 +15,7 @@ from chargepark.auth.accounts import Accounts
 from chargepark.config.store import ConfigStore
 from chargepark.loadmgmt.watch import Circuits
 from chargepark.network import host as network_host
+from chargepark.network import links, usb0
 from chargepark.park import role
 from chargepark.release.gate import GatedOps, mode_in
 from chargepark.release.whitelist import Seen
@@ -53,6 +54,7 @@ async def serve(runtime: Runtime) -> None:
 
     accounts = Accounts(data / AUTH_FILE)
     host = systemhost.for_data(data)
+    network = network_host.for_data(data)
     ctx = WbmContext(
         store=store,
         accounts=accounts,
@@ -67,7 +69,7 @@ async def serve(runtime: Runtime) -> None:
         rfid=cards,
         loadmgmt=circuits,
         publish=link.publish,
-        network=network_host.for_data(data),
+        network=network,
         system=host,
     )
     await link.subscribe(topics.subscription(topics.MODBUS_CLIENT_METER), partial(wbm_modbus.take_meter, ctx))
@@ -75,6 +77,7 @@ async def serve(runtime: Runtime) -> None:
         await link.subscribe(topic, partial(bridge.take, ctx))
     app = create_app(ctx)
     pages.install(app)
+    await asyncio.to_thread(_usb0, network)
     listen = role.wbm_host(runtime, role.station_role(runtime))
     served = await asgi.serve(app, listen, runtime.web_port)
     log.info("WBM on http://%s:%d/", listen, served.port)
@@ -90,6 +93,15 @@ async def serve(runtime: Runtime) -> None:
         await link.close()
         accounts.close()
         store.close()
+
+
+def _usb0(network: network_host.NetworkHost) -> None:
+    """The USB-C service port's address, before the WBM binds (a client's WBM listens there only). Its
+    failure costs that port only: the WBM stays reachable on the others."""
+    try:
+        usb0.apply(network)
+    except links.LinkRefused as e:
+        log.warning("%s", e)
 
 
 async def _serve_https(app: FastAPI, runtime: Runtime, listen: str, port: int) -> asgi.Served | None:
