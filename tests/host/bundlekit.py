@@ -13,14 +13,18 @@ from chargepark.config import ConfigStore
 from chargepark.config.cli import STORE_FILE
 
 
-def small_wheel(out: Path, version: str, init_py: str = "") -> Path:
-    """A wheel of a package named chargepark whose __init__ is `init_py` (a head that cannot come up)."""
+def small_wheel(
+    out: Path, version: str, init_py: str = "", name: str = "chargepark", requires: tuple[str, ...] = ()
+) -> Path:
+    """A wheel of a package `name` (by default chargepark: a head that cannot come up) whose __init__ is
+    `init_py`, requiring `requires`."""
     out.mkdir(parents=True, exist_ok=True)
-    path = out / ("chargepark-%s-py3-none-any.whl" % version)
-    info = "chargepark-%s.dist-info/" % version
+    path = out / ("%s-%s-py3-none-any.whl" % (name, version))
+    info = "%s-%s.dist-info/" % (name, version)
+    metadata = "Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (name, version)
     with zipfile.ZipFile(path, "w") as z:
-        z.writestr("chargepark/__init__.py", init_py)
-        z.writestr(info + "METADATA", "Metadata-Version: 2.1\nName: chargepark\nVersion: %s\n" % version)
+        z.writestr("%s/__init__.py" % name, init_py)
+        z.writestr(info + "METADATA", metadata + "".join("Requires-Dist: %s\n" % r for r in requires))
         z.writestr(
             info + "WHEEL", "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
         )
@@ -62,8 +66,8 @@ def trusting(data: Path, public_pem: str, **ocpp: object) -> Path:
     return data
 
 
-def signed(tmp: Path, wheel: Path, private: Path, name: str = "bundle.cpb") -> Path:
+def signed(tmp: Path, wheel: Path, private: Path, name: str = "bundle.cpb", deps: Path | None = None) -> Path:
     out = tmp / name
-    manifest.build(out, wheel, images(tmp / "images"))
+    manifest.build(out, wheel, images(tmp / "images"), deps)
     manifest.sign(out, private)
     return out

@@ -26,6 +26,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     b.add_argument("out", type=Path)
     b.add_argument("--wheel", type=Path, help="the head's wheel or sdist (default: built from the tree)")
     b.add_argument("--images", type=Path, default=Path("out/images"), help="board image directories")
+    b.add_argument("--deps", type=Path, help="a directory of wheels: the head's whole dependency closure "
+                   "(`pip wheel -w DIR .`), carried when the bundle changes the dependencies")  # fmt: skip
     s = sub.add_parser("sign", help="sign a bundle's manifest with a private key")
     s.add_argument("bundle", type=Path)
     s.add_argument("--key", type=Path, required=True)
@@ -52,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         elif args.action == "build":
             with tempfile.TemporaryDirectory() as tmp:
                 wheel = args.wheel or build_wheel(Path(tmp))
-                m = manifest.build(args.out, wheel, args.images)
+                m = manifest.build(args.out, wheel, args.images, args.deps)
             print("wrote %s: version %s, %d parts (unsigned)" % (args.out, m["version"], len(m["parts"])))
         elif args.action == "sign":
             manifest.sign(args.bundle, args.key)

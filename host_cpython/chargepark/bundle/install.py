@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -127,11 +128,13 @@ def install_head(data: Path, verified: Verified, console: Console, timeout: floa
     slot, previous = slots.inactive(data), slots.active(data)
     (wheel_part,) = verified.parts("head")
     stage = slots.root(data) / slot / "bundle"
+    shutil.rmtree(stage, ignore_errors=True)  # an earlier bundle's wheels must not serve this one
     with transfer_progress(console) as progress:
         task = progress.add_task(label("slot %s: %s" % (slot, wheel_part["name"])), total=wheel_part["size"])
         (wheel,) = extract(verified, "head", stage)
+        deps = stage / "head" / "deps" if extract(verified, "dependency", stage) else None
         try:
-            slots.install_head(data, slot, wheel)
+            slots.install_head(data, slot, wheel, deps)
         except slots.HealthFailed as e:
             raise Refused(str(e)) from None
         progress.update(task, completed=wheel_part["size"])

@@ -1,4 +1,5 @@
-"""A software bundle: one uncompressed tar holding the head's wheel, the IO-module images and `manifest.json`
+"""A software bundle: one uncompressed tar holding the head's wheel (with its dependencies' wheels when it
+changes them), the IO-module images and `manifest.json`
 (versions, size and SHA-256 of each part), plus `manifest.sig`, an Ed25519 signature over manifest.json's
 exact bytes. `verify` checks signature, parts and version before anything is unpacked; a bundle it refuses
 has changed nothing."""
@@ -51,11 +52,15 @@ def wheel_version(wheel: Path) -> str:
     return stem.split("-")[1]
 
 
-def build(out: Path, wheel: Path, images: Path) -> dict[str, Any]:
-    """Writes an unsigned bundle: the wheel, every `images/<board>/` with a firmware.img, the manifest."""
+def build(out: Path, wheel: Path, images: Path, deps: Path | None = None) -> dict[str, Any]:
+    """Writes an unsigned bundle: the wheel, every wheel in `deps` (the head's dependency closure, when the
+    bundle changes them), every `images/<board>/` with a firmware.img, the manifest."""
     parts: list[tuple[dict[str, Any], bytes]] = []
     blob = wheel.read_bytes()
     parts.append(({"kind": "head", "name": "head/" + wheel.name, "version": wheel_version(wheel)}, blob))
+    for dep in sorted(deps.glob("*.whl")) if deps else ():
+        entry = {"kind": "dependency", "name": "head/deps/" + dep.name, "version": wheel_version(dep)}
+        parts.append((entry, dep.read_bytes()))
     for board_dir in sorted(p for p in images.iterdir() if (p / "firmware.img").exists()):
         image = json.loads((board_dir / "manifest.json").read_text())
         for name in IMAGE_FILES:

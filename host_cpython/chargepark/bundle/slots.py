@@ -64,13 +64,17 @@ def site(data: Path, slot: str) -> Path:
     return root(data) / slot / "site"
 
 
-def install_head(data: Path, slot: str, wheel: Path) -> Path:
-    """Installs the wheel (not its dependencies: those of the running environment serve) into the slot."""
+def install_head(data: Path, slot: str, wheel: Path, deps: Path | None = None) -> Path:
+    """Installs the wheel into the slot. Without `deps` the running environment's dependencies serve;
+    with them (the bundle's wheel directory) the slot holds the whole dependency closure from the bundle,
+    nothing from the network (pip's --target ignores what is installed elsewhere), and a requirement the
+    bundle does not carry fails the install."""
     target = site(data, slot)
     shutil.rmtree(target, ignore_errors=True)  # what an earlier install left in this slot
     target.mkdir(parents=True)
+    resolve = ["--no-index", "--find-links", str(deps)] if deps else ["--no-deps"]
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-compile", "--target", str(target),
+        [sys.executable, "-m", "pip", "install", "-q", *resolve, "--no-compile", "--target", str(target),
          str(wheel)],
         capture_output=True, text=True,
     )  # fmt: skip
