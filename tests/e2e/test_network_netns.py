@@ -15,6 +15,7 @@ installs them. Without them every test here fails with the missing piece named; 
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import ipaddress
 import json
@@ -117,6 +118,39 @@ def pair(tmp_path: Path) -> Iterator[Pair]:
         yield p
     finally:
         end(p.procs, (p.head, p.peer))
+
+
+@contextlib.contextmanager
+def joined(tmp: Path, prefix: str, link: str) -> Iterator[tuple[Pair, Pair]]:
+    """Two namespaces (each Pair's `head` its own, `peer` the other's) whose veth ends are both named
+    `link`, each to start its own networkd in: two heads of a park over eth1, a head and a PC over usb0."""
+    _require_privileges()
+    tag = "%d%d" % (os.getpid(), time.monotonic_ns() % 100000)
+    one = Pair(head=prefix + "-a" + tag, peer=prefix + "-b" + tag, tmp=tmp)
+    other = Pair(head=one.peer, peer=one.head, tmp=tmp)
+    sh("ip", "netns", "add", one.head)
+    try:
+        sh("ip", "netns", "add", other.head)
+        sh(
+            "ip",
+            "-n",
+            other.head,
+            "link",
+            "add",
+            link,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            link,
+            "netns",
+            one.head,
+        )
+        for ns in (one.head, other.head):
+            sh("ip", "-n", ns, "link", "set", "lo", "up")
+        yield one, other
+    finally:
+        end(one.procs + other.procs, (one.head, other.head))
 
 
 def end(procs: list[subprocess.Popen[str]], namespaces: tuple[str, ...]) -> None:

@@ -6,8 +6,6 @@ tests/e2e/test_network_netns.py needs (root, iproute2, iputils-ping, systemd-net
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +15,7 @@ from chargepark.network.files import File, write_atomic
 from chargepark.network.host import NetworkHost
 from chargepark.park import eth1
 
-from tests.e2e.test_network_netns import OUTSIDE, Pair, _require_privileges, end, sh, start_networkd, wait_for
+from tests.e2e.test_network_netns import OUTSIDE, Pair, joined, sh, start_networkd, wait_for
 
 CLIENT_IP = "192.168.4.23"
 
@@ -25,20 +23,8 @@ CLIENT_IP = "192.168.4.23"
 @pytest.fixture
 def park(tmp_path: Path) -> Iterator[tuple[Pair, Pair]]:
     """(server, client): each a namespace with its own networkd to start, joined by an eth1 veth pair."""
-    _require_privileges()
-    tag = "%d%d" % (os.getpid(), time.monotonic_ns() % 100000)
-    server = Pair(head="cppark-s" + tag, peer="cppark-c" + tag, tmp=tmp_path)
-    client = Pair(head=server.peer, peer=server.head, tmp=tmp_path)
-    sh("ip", "netns", "add", server.head)
-    try:
-        sh("ip", "netns", "add", client.head)
-        sh("ip", "-n", client.head, "link", "add", "eth1", "type", "veth", "peer", "name", "eth1",
-           "netns", server.head)  # fmt: skip
-        for ns in (server.head, client.head):
-            sh("ip", "-n", ns, "link", "set", "lo", "up")
-        yield server, client
-    finally:
-        end(server.procs + client.procs, (server.head, client.head))
+    with joined(tmp_path, "cppark", "eth1") as ends:
+        yield ends
 
 
 def reaches(p: Pair, address: str) -> bool:

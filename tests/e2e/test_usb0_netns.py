@@ -7,8 +7,6 @@ needs (root, iproute2, iputils-ping, systemd-networkd)."""
 from __future__ import annotations
 
 import ipaddress
-import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +16,7 @@ from chargepark.network import layout, usb0
 from chargepark.network.files import File, write_atomic
 from chargepark.network.host import NetworkHost
 
-from tests.e2e.test_network_netns import OUTSIDE, Pair, _require_privileges, end, sh, start_networkd, wait_for
+from tests.e2e.test_network_netns import OUTSIDE, Pair, joined, sh, start_networkd, wait_for
 
 PC_NETWORK = "etc/systemd/network/50-pc.network"  # the PC's side: DHCP on its end of the cable
 
@@ -26,20 +24,8 @@ PC_NETWORK = "etc/systemd/network/50-pc.network"  # the PC's side: DHCP on its e
 @pytest.fixture
 def cable(tmp_path: Path) -> Iterator[tuple[Pair, Pair]]:
     """(head, pc): each a namespace with its own networkd to start, joined by a veth pair usb0 <-> usb0."""
-    _require_privileges()
-    tag = "%d%d" % (os.getpid(), time.monotonic_ns() % 100000)
-    head = Pair(head="cpusb-h" + tag, peer="cpusb-p" + tag, tmp=tmp_path)
-    pc = Pair(head=head.peer, peer=head.head, tmp=tmp_path)
-    sh("ip", "netns", "add", head.head)
-    try:
-        sh("ip", "netns", "add", pc.head)
-        sh("ip", "-n", head.head, "link", "add", "usb0", "type", "veth", "peer", "name", "usb0",
-           "netns", pc.head)  # fmt: skip
-        for ns in (head.head, pc.head):
-            sh("ip", "-n", ns, "link", "set", "lo", "up")
-        yield head, pc
-    finally:
-        end(head.procs + pc.procs, (head.head, pc.head))
+    with joined(tmp_path, "cpusb", "usb0") as ends:
+        yield ends
 
 
 def pc_address(pc: Pair) -> ipaddress.IPv4Address | None:
@@ -54,7 +40,9 @@ def test_a_pc_on_the_usb_c_cable_gets_an_address_and_reaches_the_head(cable: tup
     head_root, pc_root = head.tmp / "head-root", head.tmp / "pc-root"
     done = usb0.apply(NetworkHost(head_root, system=True, netns=head.head, tools=OUTSIDE))
     assert done["changed"] == ["/" + layout.USB0_NETWORK]
-    write_atomic(pc_root, File(PC_NETWORK, "[Match]\nName=usb0\n\n[Network]\nDHCP=ipv4\nLinkLocalAddressing=no\n"))
+    write_atomic(
+        pc_root, File(PC_NETWORK, "[Match]\nName=usb0\n\n[Network]\nDHCP=ipv4\nLinkLocalAddressing=no\n")
+    )
     start_networkd(head, head_root)
     start_networkd(pc, pc_root)
     leased = wait_for("the PC's DHCP lease", lambda: pc_address(pc), 60)
@@ -62,6 +50,8 @@ def test_a_pc_on_the_usb_c_cable_gets_an_address_and_reaches_the_head(cable: tup
     pool = range(usb0.POOL_OFFSET, usb0.POOL_OFFSET + usb0.POOL_SIZE)
     assert int(leased) - int(USB_NET.network_address) in pool
     ping = ("ping", "-c", "1", "-W", "1", USB_HEAD)
-    wait_for("the PC reaching the head", lambda: sh(*pc.in_ns(pc.head, *ping), check=False).returncode == 0, 30)
+    wait_for(
+        "the PC reaching the head", lambda: sh(*pc.in_ns(pc.head, *ping), check=False).returncode == 0, 30
+    )
     routes = pc.head_json("-4", "route")
     assert not [r for r in routes if r.get("dst") == "default"], routes  # the laptop keeps its own route
