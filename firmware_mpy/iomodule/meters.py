@@ -5,7 +5,9 @@ derived from them: a type without a map is refused by validation). A map names t
 Modbus function, the register blocks read in one poll cycle (each one request; `max_read` = the most
 registers the meter answers in one read, where its document limits it), and its fields:
 (slot, register, type, word order, mul, div); `ident`, where a source gives them, the identification registers
-read once when the meter starts answering: (SERIAL or FIRMWARE, register, count, TEXT, VERSION or NUMBER). The slot is the index in the HAL's meter buffer
+read once when the meter starts answering: (SERIAL or FIRMWARE, register, count, TEXT, VERSION or NUMBER);
+`signing`, for a meter that signs its transactions (calibration law), its transaction registers
+(`_ISKRA_SIGNING` says their roles). The slot is the index in the HAL's meter buffer
 (hal.Hal.meter_read: u1-u3 mV, i1-i3 mA, power mW, energy Wh, power factor permille, frequency mHz);
 value = raw * mul // div for integer registers, int(raw * mul) // div for float32 (computed in integers:
 no float is made in the tick). The driver hands the point integers only. Which document each map comes from and how it was checked is said in
@@ -84,6 +86,37 @@ _EMPRO_3PH_FIELDS = (
 )
 _EMPRO_1PH_FIELDS = tuple(f for f in _EMPRO_3PH_FIELDS if f[0] not in (U2, U3, I2, I3))
 _EMPRO_BLOCKS = ((0x8006, 0x18), (0x9306, 2))
+
+
+# A signing meter's transaction registers (a map's `signing`; the WM3M4C): holding registers, read with 03,
+# written with 06 (16 for the metadata text), as implemented by EVerest RsIskraMeter after Iskra's "WM3M4
+# user manual 1.14", NOT checked against a maker document. The meter keeps an ECDSA P-256 key pair; its
+# public key is `key_regs` registers (the raw point X|Y) from `key`, shown as `KEY_PREFIX` (the DER
+# SubjectPublicKeyInfo header) + its hex. A transaction: optional metadata (OCMF fields as JSON text, its
+# length in bytes at `meta_len`), `algorithm` = 0 (ECDSA-secp256r1-SHA256), then `start` written to
+# `command`; `state` turns 1 (active; 0 idle, 2/3 active after a power failure or reset) and `status`
+# 15 (signed; 0-2 busy, >= 128 an error). `stop` ends it: state 0, status 15, and the OCMF payload
+# (`data_len` bytes from `data`, 2 a register, high byte first) with its DER signature (`sig_len` bytes
+# from `sig`) over exactly those payload bytes.
+_ISKRA_SIGNING = {
+    "state": 7000,
+    "command": 7051,
+    "status": 7052,
+    "meta_len": 7056,
+    "data_len": 7057,
+    "sig_len": 7058,
+    "algorithm": 7059,
+    "meta": 7100,
+    "data": 7612,
+    "key": 8124,
+    "key_regs": 32,
+    "sig": 8188,
+    "start": 0x4200,  # 'B'
+    "stop": 0x7200,  # 'r'
+}
+SIGNED_OK = 15
+SIGNING_BUSY = 2  # statuses 0..2: not done yet
+KEY_PREFIX = "3059301306072A8648CE3D020106082A8648CE3D03010703420004"
 
 
 def _empro(fields):
@@ -179,6 +212,7 @@ MAPS = {
             (ENERGY, 418, S32E, 414, 1, 1),
         ),
         "ident": ((SERIAL, 9, 4, TEXT),),  # serial number at 9 (EVerest); no firmware register in the sources
+        "signing": _ISKRA_SIGNING,
     },
 }
 

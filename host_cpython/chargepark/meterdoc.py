@@ -196,6 +196,37 @@ def _ident_table() -> list[str]:
     return [*lines, ""]
 
 
+# Where a signing map's transaction registers (`signing`) come from; a test checks it names exactly those maps.
+SIGNING_SOURCES: dict[str, str] = {
+    "wm3m4": 'Iskra "WM3M4 user manual" 1.14 as implemented by EVerest `RsIskraMeter` (state 7000, command '
+    "7051 with 'B'/'r', signature status 7052, lengths 7056-7058, algorithm 7059, metadata 7100, signed data "
+    "7612, public key 8124, signature 8188; holding registers); NOT checked against a maker document",
+}
+
+
+def _signing_table() -> list[str]:
+    lines = [
+        "## Signing meters (calibration law)",
+        "",
+        "A type whose map has `signing` registers keeps an ECDSA P-256 key pair and shows its public key (the",
+        "raw point X|Y; with `meters.KEY_PREFIX`, the DER SubjectPublicKeyInfo). A transaction started and",
+        "stopped by the command register ends in an OCMF payload with the readings at start and end and its",
+        "ECDSA-SHA256 signature (DER) over exactly those bytes. The simulated park's meter of such a type signs",
+        "likewise (`chargepark.simmeter.SigningMeter`, a key pair made at its start).",
+        "",
+        "| type | registers (holding, decimal) | source |",
+        "| --- | --- | --- |",
+    ]
+    for name in sorted(meters.MAPS):
+        sig = meters.MAPS[name].get("signing")
+        if sig:
+            regs = ", ".join(
+                "%s %s" % (k, ("0x%04X" % v) if k in ("start", "stop") else v) for k, v in sig.items()
+            )
+            lines.append("| `%s` | %s | %s |" % (name, regs, SIGNING_SOURCES[name]))
+    return [*lines, ""]
+
+
 def render() -> str:
     lines = [
         "# Energy meters",
@@ -224,6 +255,7 @@ def render() -> str:
     lines += _table("RS-485 meters (IO module)", meters.MAPS)
     lines += _table("Higher-level meters over Modbus/TCP (Modbus Client service)", meters.HIGHER_LEVEL)
     lines += _ident_table()
+    lines += _signing_table()
     return "\n".join(lines)
 
 

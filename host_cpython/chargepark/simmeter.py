@@ -6,27 +6,159 @@ park's meters speak each type's own map, with their identification registers (`m
 number and firmware version where the type has them); functions 03 and 04 read the same registers (as most
 meters). A point whose line carries a load circuit's higher-level meter (the module's `higher_meter`) gets a
 second meter on the same line at unit 2, which sees the building load (sim-control `set building_a`) and the
-whole simulated park's draw.
+whole simulated park's draw. A type whose map declares `signing` registers (the Iskra WM3M4C) is a signing
+meter (`SigningMeter`): it keeps a P-256 key pair, shows its public key and, on the transaction commands,
+produces an OCMF payload with the readings at start and end, signed with ECDSA-SHA256 over its bytes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
+import time
 import tty
 from collections.abc import Sequence
 from typing import Any
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 from iomodule import meters
 from pymodbus.constants import ExcCodes
 from pymodbus.server import ModbusSerialServer, ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
 
+def _text_words(data: bytes) -> list[int]:
+    """Bytes as registers, two a register, high byte first (the last one padded with 0)."""
+    padded = data + bytes(len(data) % 2)
+    return [(padded[i] << 8) | padded[i + 1] for i in range(0, len(padded), 2)]
+
+
+def _ocmf_time(t: float, synced: bool) -> str:
+    """OCMF's time format: local ISO 8601 with milliseconds after a comma, the offset and the time status
+    (S synchronized, U unknown: the meter's clock was never set)."""
+    lt = time.localtime(t)
+    off = lt.tm_gmtoff // 60
+    return "%s,%03d%s%02d%02d %s" % (
+        time.strftime("%Y-%m-%dT%H:%M:%S", lt),
+        int(t * 1000) % 1000,
+        "+" if off >= 0 else "-",
+        abs(off) // 60,
+        abs(off) % 60,
+        "S" if synced else "U",
+    )
+
+
+class SigningMeter:
+    """The signing part of a meter whose map declares `signing` registers (meters.py says their roles): a
+    P-256 key pair made at start, the transaction state, the metadata written, and the last signed OCMF
+    payload and signature, as registers."""
+
+    GATEWAY_FIELDS = ("FV", "GI", "GS", "GV", "IS", "IF", "IT", "ID", "CT", "CI", "TT")  # the metadata's
+
+    def __init__(self, signing: dict[str, int], serial: str, firmware: str) -> None:
+        self.regs = signing
+        self.serial = serial
+        self.firmware = firmware
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        self.transactions = 0
+        self.begin: tuple[float, int] | None = None  # (time, Wh) of the running transaction
+        self.payload = b""
+        self.signature = b""
+        point = self.key.public_key().public_numbers()
+        raw = point.x.to_bytes(32, "big") + point.y.to_bytes(32, "big")
+        self.words: dict[int, int] = {signing["key"] + i: w for i, w in enumerate(_text_words(raw))}
+        self._set("state", 0)
+        self._set("status", 1)  # idle
+
+    @property
+    def public_key_hex(self) -> str:
+        """What the module reports: the DER SubjectPublicKeyInfo in hex (meters.KEY_PREFIX + X|Y)."""
+        n = self.regs["key_regs"]
+        prefix: str = meters.KEY_PREFIX
+        return prefix + "".join("%04X" % self.words[self.regs["key"] + i] for i in range(n))
+
+    def spans(self) -> list[tuple[int, int]]:
+        r = self.regs
+        return [(r["state"], 1), (r["command"], r["algorithm"] - r["command"] + 1), (r["meta"], r["data"] - r["meta"]),
+                (r["data"], r["key"] - r["data"]), (r["key"], r["key_regs"]), (r["sig"], 40)]  # fmt: skip
+
+    def writable(self, address: int, count: int) -> bool:
+        r = self.regs
+        return (r["command"] <= address and address + count <= r["algorithm"] + 1) or (
+            r["meta"] <= address and address + count <= r["data"]
+        )
+
+    def _set(self, name: str, value: int) -> None:
+        self.words[self.regs[name]] = value
+
+    def write(self, address: int, values: list[int], energy_wh: int) -> None:
+        for i, v in enumerate(values):
+            self.words[address + i] = v
+        r = self.regs
+        if address <= r["command"] < address + len(values):
+            self._command(self.words[r["command"]], energy_wh)
+
+    def _command(self, command: int, energy_wh: int) -> None:
+        r = self.regs
+        active = self.begin is not None
+        if command == r["start"] and not active:
+            self.metadata()  # refuses garbled metadata before the transaction begins
+            self.begin = (time.time(), energy_wh)
+            self._set("state", 1)
+            self._set("status", meters.SIGNED_OK)
+        elif command == r["stop"] and active:
+            self._sign(energy_wh)
+            self._set("state", 0)
+            self._set("status", meters.SIGNED_OK)
+        else:
+            self._set("status", 131 if command in (r["start"], r["stop"]) else 130)  # invalid state/command
+
+    def metadata(self) -> dict[str, object]:
+        """The OCMF fields the gateway wrote (JSON text of `meta_len` bytes), those the meter takes."""
+        r = self.regs
+        n = self.words.get(r["meta_len"], 0)
+        raw = bytes(
+            b for i in range((n + 1) // 2) for b in self.words.get(r["meta"] + i, 0).to_bytes(2, "big")
+        )
+        try:
+            meta = json.loads(raw[:n]) if n else {}
+        except ValueError:
+            meta = {}
+        return {k: v for k, v in meta.items() if k in self.GATEWAY_FIELDS} if isinstance(meta, dict) else {}
+
+    def _sign(self, energy_wh: int) -> None:
+        assert self.begin is not None
+        self.transactions += 1
+        synced = False  # this meter's clock is its host's, never set over Modbus
+        readings = [
+            {"TM": _ocmf_time(t, synced), "TX": tx, "RV": round(wh / 1000, 3), "RI": "1-b:1.8.0",
+             "RU": "kWh", "RT": "AC", "EF": "", "ST": "G"}
+            for t, wh, tx in ((*self.begin, "B"), (time.time(), energy_wh, "E"))
+        ]  # fmt: skip
+        self.begin = None
+        payload: dict[str, object] = {"FV": "1.0", "GI": "", "GS": "", "GV": "", "IS": False, "IT": "NONE",
+                                      "ID": ""}  # fmt: skip
+        payload.update(self.metadata())
+        payload.update({"PG": "T%d" % self.transactions, "MV": "Iskra", "MM": "WM3M4C", "MS": self.serial,
+                        "MF": self.firmware, "RD": readings})  # fmt: skip
+        self.payload = json.dumps(payload, separators=(",", ":")).encode()
+        self.signature = self.key.sign(self.payload, ec.ECDSA(hashes.SHA256()))
+        r = self.regs
+        for base, data, length in (
+            (r["data"], self.payload, "data_len"),
+            (r["sig"], self.signature, "sig_len"),
+        ):
+            for i, w in enumerate(_text_words(data)):
+                self.words[base + i] = w
+            self._set(length, len(data))
+
+
 class MeterImage:
     """The registers of one meter (every register of its map's blocks) showing the latest reading; a
-    read answers what `show` last set."""
+    read answers what `show` last set. A signing meter's transaction registers are `signer`'s."""
 
     def __init__(
         self, meter_map: dict[str, Any], unit: int = 1, serial: str = "", firmware: str = "1.0.0"
@@ -35,15 +167,21 @@ class MeterImage:
         self.unit = unit
         self.ident = meters.encode_ident(meter_map, serial, firmware)
         self.words: dict[int, int] = dict(self.ident)
+        self.energy_wh = 0
         self.failing = False  # answer every request with exception 0x0B (gateway target failed to respond)
         self.reads = 0  # requests answered (tests, diagnostics)
+        signing = meter_map.get("signing")
+        self.signer = SigningMeter(signing, serial, firmware) if signing else None
         spans = [*meter_map["blocks"], *((reg, n) for _which, reg, n, _kind in meter_map.get("ident", ()))]
+        if self.signer is not None:
+            spans += self.signer.spans()
         blocks = [SimData(start, values=[0] * n, datatype=DataType.REGISTERS) for start, n in sorted(spans)]
         self.device = SimDevice(id=unit, simdata=blocks, action=self._on_access)
 
     def show(self, reading: Sequence[int]) -> None:
         """Show a reading (meters.SLOTS values: mV, mA, mW, Wh, permille, mHz)."""
         self.words = {**self.ident, **meters.encode(self.meter_map, list(reading))}
+        self.energy_wh = int(reading[meters.ENERGY])
 
     async def _on_access(
         self,
@@ -54,13 +192,18 @@ class MeterImage:
         registers: list[int],
         values: list[int] | list[bool] | None,
     ) -> ExcCodes | None:
-        if values is not None:
-            return ExcCodes.ILLEGAL_FUNCTION  # a meter's measurements are read-only
         if self.failing:
             return ExcCodes.GATEWAY_NO_RESPONSE
+        signer = self.signer
+        if values is not None:
+            if signer is None or not signer.writable(address, len(values)):
+                return ExcCodes.ILLEGAL_FUNCTION  # a meter's measurements are read-only
+            signer.write(address, [int(v) for v in values], self.energy_wh)
+            return None
         words = self.words
+        extra = signer.words if signer is not None else {}
         for a in range(address, address + count):
-            registers[a - start] = words.get(a, 0)
+            registers[a - start] = words.get(a, extra.get(a, 0))
         self.reads += 1
         return None
 

@@ -13,3 +13,7 @@ def test_every_map_has_its_provenance_and_nothing_else() -> None:
 
 def test_meters_doc_is_current() -> None:
     assert meterdoc.DOC.read_text() == meterdoc.render(), "run: python -m chargepark.meterdoc"
+
+
+def test_every_signing_map_has_its_source_and_nothing_else() -> None:
+    assert set(meterdoc.SIGNING_SOURCES) == {n for n, mp in meters.MAPS.items() if mp.get("signing")}

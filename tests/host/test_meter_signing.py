@@ -1,0 +1,113 @@
+"""The simulated Iskra WM3M4C (chargepark.simmeter) is a signing meter: an independent Modbus client
+(pymodbus over Modbus/TCP) runs the transaction sequence of the map's `signing` registers and gets an OCMF
+payload with the readings at start and end whose ECDSA P-256 signature verifies with the public key the
+meter shows; a flipped byte does not."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from chargepark.runtime import free_port
+from chargepark.simmeter import MeterImage, serve_tcp
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from iomodule import meters
+from pymodbus.client import AsyncModbusTcpClient
+
+SIGNING = meters.MAPS["wm3m4"]["signing"]
+READING = [230000, 230000, 230000, 16000, 16000, 16000, 11040000, 12345, 990, 50000]
+
+
+def _text(words: list[int], n: int) -> bytes:
+    return b"".join(w.to_bytes(2, "big") for w in words)[:n]
+
+
+async def _read(client: AsyncModbusTcpClient, address: int, count: int) -> list[int]:
+    out: list[int] = []
+    while count > 0:  # at most 125 registers a read
+        r = await client.read_holding_registers(address, count=min(count, 100), device_id=1)
+        assert not r.isError(), r
+        out += r.registers
+        address += len(r.registers)
+        count -= len(r.registers)
+    return out
+
+
+async def _transaction(image: MeterImage, end_wh: int, meta: dict[str, Any]) -> tuple[str, bytes, bytes]:
+    port = free_port()
+    server = await serve_tcp(image, "127.0.0.1", port)
+    client = AsyncModbusTcpClient("127.0.0.1", port=port)
+    try:
+        assert await client.connect()
+        key_words = await _read(client, SIGNING["key"], SIGNING["key_regs"])
+        key_hex = meters.KEY_PREFIX + "".join("%04X" % w for w in key_words)
+        text = json.dumps(meta).encode()
+        words = [
+            (b[0] << 8) | (b[1] if len(b) > 1 else 0)
+            for b in (text[i : i + 2] for i in range(0, len(text), 2))
+        ]
+        assert not (await client.write_registers(SIGNING["meta"], words, device_id=1)).isError()
+        assert not (await client.write_register(SIGNING["meta_len"], len(text), device_id=1)).isError()
+        assert not (await client.write_register(SIGNING["algorithm"], 0, device_id=1)).isError()
+        assert not (await client.write_register(SIGNING["command"], SIGNING["start"], device_id=1)).isError()
+        assert await _read(client, SIGNING["state"], 1) == [1]
+        assert await _read(client, SIGNING["status"], 1) == [meters.SIGNED_OK]
+        reading = list(READING)
+        reading[meters.ENERGY] = end_wh
+        image.show(reading)
+        assert not (await client.write_register(SIGNING["command"], SIGNING["stop"], device_id=1)).isError()
+        assert await _read(client, SIGNING["state"], 1) == [0]
+        assert await _read(client, SIGNING["status"], 1) == [meters.SIGNED_OK]
+        n_data, n_sig = await _read(client, SIGNING["data_len"], 2)
+        payload = _text(await _read(client, SIGNING["data"], (n_data + 1) // 2), n_data)
+        signature = _text(await _read(client, SIGNING["sig"], (n_sig + 1) // 2), n_sig)
+        # a measurement register stays read-only
+        assert (await client.write_register(meters.MAPS["wm3m4"]["blocks"][0][0], 1, device_id=1)).isError()
+        return key_hex, payload, signature
+    finally:
+        client.close()
+        await server.shutdown()  # type: ignore[no-untyped-call]
+
+
+def test_simulated_iskra_signs_its_transaction_in_ocmf() -> None:
+    image = MeterImage(meters.MAPS["wm3m4"], unit=1, serial="79123456", firmware="2.1")
+    image.show(READING)  # 12.345 kWh at start
+    meta = {"FV": "1.0", "GI": "CHARGEPARK", "GS": "SIM0001", "IS": True, "IT": "ISO14443", "ID": "04A1B2C3",
+            "TT": "0.40 EUR/kWh", "MS": "forged"}  # fmt: skip
+    key_hex, payload, signature = asyncio.run(_transaction(image, 20345, meta))
+    key = serialization.load_der_public_key(bytes.fromhex(key_hex))
+    assert isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name == "secp256r1"
+    key.verify(signature, payload, ec.ECDSA(hashes.SHA256()))
+    data = json.loads(payload)
+    assert data["PG"] == "T1" and data["MV"] == "Iskra" and data["MS"] == "79123456"  # the meter's, not ours
+    assert (data["GI"], data["GS"], data["ID"], data["TT"], data["IS"]) == (
+        "CHARGEPARK", "SIM0001", "04A1B2C3", "0.40 EUR/kWh", True
+    )  # fmt: skip
+    rd = data["RD"]
+    assert [(r["TX"], r["RV"], r["RU"], r["RI"]) for r in rd] == [
+        ("B", 12.345, "kWh", "1-b:1.8.0"), ("E", 20.345, "kWh", "1-b:1.8.0")
+    ]  # fmt: skip
+    flipped = bytearray(payload)
+    flipped[payload.index(b"20.345") + 1] ^= 0x01  # "20.345" -> "21.345"
+    with pytest.raises(InvalidSignature):
+        key.verify(signature, bytes(flipped), ec.ECDSA(hashes.SHA256()))
+
+
+def test_signing_commands_out_of_order_are_refused() -> None:
+    """A stop without a running transaction (and a second start) answers "invalid state" (131) in the
+    status register and signs nothing; an unknown command "invalid command" (130)."""
+    image = MeterImage(meters.MAPS["wm3m4"], unit=1, serial="1")
+    signer = image.signer
+    assert signer is not None
+    signer.write(SIGNING["command"], [SIGNING["stop"]], 10)
+    assert signer.words[SIGNING["status"]] == 131 and signer.payload == b""
+    signer.write(SIGNING["command"], [SIGNING["start"]], 10)
+    signer.write(SIGNING["command"], [SIGNING["start"]], 10)
+    assert signer.words[SIGNING["status"]] == 131 and signer.words[SIGNING["state"]] == 1
+    signer.write(SIGNING["command"], [0x1234], 10)
+    assert signer.words[SIGNING["status"]] == 130
+    assert MeterImage(meters.MAPS["em24"]).signer is None  # only a map with signing registers signs
