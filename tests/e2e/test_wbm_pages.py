@@ -7,6 +7,7 @@ any page; screenshots of every page in both languages under out/screenshots/."""
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 from collections.abc import Iterator
@@ -449,5 +450,13 @@ def test_every_page_without_console_errors_and_its_screenshot(
         pg = tab.go(path)
         assert pg.locator("html").get_attribute("lang") == lang
         pg.wait_for_timeout(1500)  # a live update or two arrive
+        if name == "status":  # the plot's time axis in the page's language: 13:02:10 / 1:02:10 PM
+            labels = "Chart.getChart(document.getElementById('live-plot')).data.labels"
+            first = pg.wait_for_function(
+                "%s.length > 0 && %s[0]" % (labels, labels), timeout=20000
+            ).json_value()
+            assert re.fullmatch(
+                r"\d{2}:\d{2}:\d{2}" if lang == "de" else r"\d{1,2}:\d{2}:\d{2}\s[AP]M", first
+            ), first
         pg.screenshot(path=str(SHOTS / ("%s-%s.png" % (name, lang))), full_page=True)
     tab.close()

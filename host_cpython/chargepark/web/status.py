@@ -90,7 +90,7 @@ def groups(
             ("Location", str(point.get("location", ""))),
             ("Release mode", str((cfg or {}).get("release_mode", NA))),
             ("IEC 61851 state", str(live.get("iec_61851_state", NA))),
-            ("Temperature", "%s degC" % live["temperature_c"] if "temperature_c" in live else NA),
+            ("Temperature", "%s °C" % live["temperature_c"] if "temperature_c" in live else NA),
             ("Errors", ", ".join(live.get("errors") or []) or "-"),
         ]),
     ]  # fmt: skip

@@ -10,7 +10,9 @@
   var SECONDS = { "15m": 900, "1h": 3600, "24h": 86400 };
   var plots = [];
 
-  function label(t) { return new Date(t * 1000).toLocaleTimeString(); }
+  // The page's language, not the browser's: a German page shows 13:02:10, an English one 1:02:10 PM.
+  var LANG = document.documentElement.lang || undefined;
+  function label(t) { return new Date(t * 1000).toLocaleTimeString(LANG); }
 
   function setup(canvas) {
     var plot = { canvas: canvas, uid: canvas.dataset.uid || "", window: "15m", latest: {} };
