@@ -248,6 +248,8 @@ EVENTS = (
     "latch_kept",  # arg: error bits still latched although a new configuration stopped monitoring them
     "rfid_board",  # arg: the CHARX RFID/NFC board's firmware version "major.minor", when first known
     "meter_ident",  # arg: [serial number, firmware version] of the energy meter as read at its start ("": none)
+    "meter_key",  # arg: a signing meter's public key (DER SubjectPublicKeyInfo, hex) as read at its start
+    "meter_signed",  # arg: [session id, OCMF record or "", 0 or why not] (iomodule/signing.py) after session_stop
 )
 EV_SESSION_START = const(0)
 EV_SESSION_STOP = const(1)
@@ -261,6 +263,8 @@ EV_SESSION_RELEASE = const(8)
 EV_LATCH_KEPT = const(9)
 EV_RFID_BOARD = const(10)
 EV_METER_IDENT = const(11)
+EV_METER_KEY = const(12)
+EV_METER_SIGNED = const(13)
 
 # A load circuit's higher-level meter on this point's meter line (the bus message `higher_meter`): none
 # configured here, no reading yet, the values of its last complete cycle, communication lost.

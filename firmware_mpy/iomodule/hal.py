@@ -84,6 +84,18 @@ class Hal:
         anew); "" for what the type has no register for. None on a board that cannot tell."""
         return None
 
+    def meter_transaction(self, start, session):
+        """The point's session `session` starts (True) or ends: a signing meter starts or stops its
+        transaction (iomodule/signing.py); nothing where the meter does not sign."""
+
+    def meter_key(self):
+        """A signing meter's public key (DER SubjectPublicKeyInfo, hex) once it was read, else None."""
+        return None
+
+    def meter_signed(self):
+        """[session, OCMF record or "", 0 or why not] once a signing meter's transaction ended, else None."""
+        return None
+
     def higher_setup(self, meter_type):
         """A load circuit's higher-level meter of `meter_type` on the meter line at the point meter's
         address + 1 ("none": no such meter); polled beside the point's meter by `meter_read`."""

@@ -209,3 +209,13 @@ class MachineHal(Hal):
 
     def meter_ident(self):
         return self.meter_line.ident() if self.meter_line is not None else None
+
+    def meter_transaction(self, start, session):
+        if self.meter_line is not None:
+            self.meter_line.transaction(start, session)
+
+    def meter_key(self):
+        return self.meter_line.key() if self.meter_line is not None else None
+
+    def meter_signed(self):
+        return self.meter_line.signed() if self.meter_line is not None else None

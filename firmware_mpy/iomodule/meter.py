@@ -13,6 +13,10 @@ before the first cycle, and again when the meter answers after it was lost (it m
 `ident` is then (serial, firmware), "" for what the type has no register for or did not answer, and
 `ident_new` is set until the point took it. A type without such registers reports ("", "") at once.
 
+A signing meter (its map has `signing` registers) has a `signer` (iomodule/signing.py) whose requests go
+out on this driver's line between its poll cycles, after the identification: its public key once, and the
+transaction start and stop the point asks for (`transaction`).
+
 Several drivers can share one RTU master (one line, one unit each: the point's meter at its address and a
 load circuit's higher-level meter at "default + 1", as the manual wires them): a driver only collects the
 answers to its own requests and starts one when the line is free.
@@ -20,6 +24,7 @@ answers to its own requests and starts one when the line is free.
 
 from iomodule import meters
 from iomodule.modbus_rtu import DONE, PENDING
+from iomodule.signing import MeterSigner
 
 BAD_VALUE = -5  # an answer that decoded to NaN/infinity/absurd float
 IDENT_TRIES = 2  # requests per identification field before it counts as not available
@@ -50,6 +55,9 @@ class MeterDriver:
         self.ident_got = ["", ""]
         self.ident_at = -1  # the identification field being read; -1: none pending
         self.ident_tries = 0
+        signing = meter_map.get("signing")
+        self.signer = MeterSigner(signing) if signing else None
+        self.signing = False  # the open request is the signer's
         if self.ident_fields:
             self.ident_at = 0
         else:
@@ -64,6 +72,10 @@ class MeterDriver:
             r = m.poll(now_ms)
             if r == PENDING:
                 return
+            if self.signing:
+                self.signing = False
+                self.signer.answer(r, m, now_ms)
+                return
             if self.ident_at >= 0:
                 self._ident_answer(r)
                 return
@@ -77,6 +89,12 @@ class MeterDriver:
                 self._miss(r)
             return
         if self.block == 0:
+            sg = self.signer
+            if sg is not None and self.ident_at < 0 and self.state is not False and sg.due(now_ms):
+                if m.ready(now_ms):
+                    sg.send(now_ms, m, self.unit, self)
+                    self.signing = True
+                return
             if self.cycle_at is not None and now_ms - self.cycle_at < self.period_ms:
                 return
             if not m.ready(now_ms):
@@ -135,6 +153,8 @@ class MeterDriver:
         if self.state is False and self.ident_fields:
             self.ident_got[0] = self.ident_got[1] = ""
             self.ident_at = 0  # answering again after a loss: perhaps another meter, identify it anew
+            if self.signer is not None:
+                self.signer.rekey()
         self.state = True
         self.cycles += 1
 
@@ -196,3 +216,28 @@ class MeterLine:
             return None
         d.ident_new = False
         return d.ident
+
+    def transaction(self, start, session):
+        """The point's session `session` starts (True) or ends: a signing meter's transaction follows it."""
+        sg = self.meter.signer if self.meter is not None else None
+        if sg is not None:
+            if start:
+                sg.begin(session)
+            else:
+                sg.end(session)
+
+    def key(self):
+        """A signing meter's public key (hex) once it was read, then None until it is read anew."""
+        sg = self.meter.signer if self.meter is not None else None
+        if sg is None or not sg.key_new:
+            return None
+        sg.key_new = False
+        return sg.key
+
+    def signed(self):
+        """[session, OCMF record or "", 0 or why not] once a transaction ended, then None."""
+        sg = self.meter.signer if self.meter is not None else None
+        if sg is None or not sg.signed_new:
+            return None
+        sg.signed_new = False
+        return sg.signed

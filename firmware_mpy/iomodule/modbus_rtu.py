@@ -1,4 +1,5 @@
-"""Modbus RTU master for the IO module's energy meter: framing, CRC-16/Modbus, functions 03/04.
+"""Modbus RTU master for the IO module's energy meter: framing, CRC-16/Modbus, functions 03/04 (reads) and
+06/16 (writes: a signing meter's transaction commands, iomodule/signing.py).
 
 Non-blocking: `start` writes one request, `poll` collects the answer over the following control ticks and
 reports PENDING until the frame is complete, failed or timed out, so a 10 ms tick never waits on the
@@ -9,7 +10,10 @@ non-blocking `readinto(buf) -> count or None` (machine.UART with timeout=0, pyse
 
 READ_HOLDING = 3
 READ_INPUT = 4
+WRITE_SINGLE = 6
+WRITE_MULTIPLE = 16
 MAX_REGS = 125  # the protocol's limit for one read
+MAX_WRITE = 123  # and for one write multiple
 
 PENDING = 0
 DONE = 1
@@ -56,6 +60,8 @@ class RtuMaster:
         # a request takes this long on the wire before the meter can start answering
         self.tx_ms = (8 * 11 * 1000 + baud - 1) // baud
         self.tx = bytearray(8)
+        self.sent = self.tx  # the open request's frame
+        self.frame_ms = self.tx_ms  # the open request's time on the wire
         self.rx = bytearray(5 + 2 * MAX_REGS)
         self.chunk = bytearray(32)
         self.busy = False
@@ -77,26 +83,48 @@ class RtuMaster:
         apart from other users of the line by `owner` until the request ends."""
         if count < 1 or count > MAX_REGS:
             raise ValueError("register count must be within 1..125")
+        self._send(now_ms, unit, function, address, count, self.tx, owner)
+        self.expect = 5 + 2 * count
+
+    def write(self, now_ms, unit, address, words, count=1, owner=None):
+        """Write registers from `address`: one (function 06, `words` the value) or `count` of them from the
+        sequence `words` (function 16; its frame is built anew: a signing meter's metadata, once a
+        session). The answer (an echo) is DONE once `poll` has it."""
+        if count == 1 and isinstance(words, int):
+            self._send(now_ms, unit, WRITE_SINGLE, address, words, self.tx, owner)
+            return
+        if count < 1 or count > MAX_WRITE:
+            raise ValueError("register count must be within 1..123")
+        tx = bytearray(9 + 2 * count)
+        tx[6] = 2 * count
+        for i in range(count):
+            tx[7 + 2 * i] = words[i] >> 8
+            tx[8 + 2 * i] = words[i] & 0xFF
+        self._send(now_ms, unit, WRITE_MULTIPLE, address, count, tx, owner)
+
+    def _send(self, now_ms, unit, function, address, value, tx, owner):
         self._drain()  # late bytes of an answer we gave up on must not start this one
-        tx = self.tx
         tx[0] = unit
         tx[1] = function
         tx[2] = address >> 8
         tx[3] = address & 0xFF
-        tx[4] = count >> 8
-        tx[5] = count & 0xFF
-        crc = crc16(tx, 6)
-        tx[6] = crc & 0xFF
-        tx[7] = crc >> 8
+        tx[4] = value >> 8
+        tx[5] = value & 0xFF
+        n = len(tx) - 2
+        crc = crc16(tx, n)
+        tx[n] = crc & 0xFF
+        tx[n + 1] = crc >> 8
         self.port.write(tx)
+        self.sent = tx
         self.unit = unit
         self.function = function
         self.owner = owner
-        self.expect = 5 + 2 * count
         self.n = 0
         self.busy = True
         self.sent_at = now_ms
-        self.quiet_since = now_ms + self.tx_ms
+        self.frame_ms = self.tx_ms * len(tx) // 8
+        self.quiet_since = now_ms + self.frame_ms
+        self.expect = 8  # a write's echo; a read sets its own
 
     def poll(self, now_ms):
         """Collect what arrived; return PENDING, DONE (registers in `word(i)`) or an error code."""
@@ -121,7 +149,7 @@ class RtuMaster:
                 return self._finish(self._check(5, EXCEPTION))
         elif n >= self.expect:
             return self._finish(self._check(self.expect, DONE))
-        if now_ms - self.sent_at >= self.timeout_ms + self.tx_ms:
+        if now_ms - self.sent_at >= self.timeout_ms + self.frame_ms:
             return self._finish(TIMEOUT)
         return PENDING
 
@@ -144,7 +172,13 @@ class RtuMaster:
         if ok == EXCEPTION:
             self.exception_code = rx[2]
             return EXCEPTION
-        if rx[1] != self.function or rx[2] != length - 5:
+        if rx[1] != self.function:
+            return BAD_FRAME
+        if self.function == WRITE_SINGLE or self.function == WRITE_MULTIPLE:
+            tx = self.sent  # the echo of address and value (06) or count (16)
+            if rx[2] != tx[2] or rx[3] != tx[3] or rx[4] != tx[4] or rx[5] != tx[5]:
+                return BAD_FRAME
+        elif rx[2] != length - 5:
             return BAD_FRAME
         return DONE
 

@@ -263,7 +263,13 @@ class ChargePoint:
         self._events.append((code, arg))
 
     # --- session edges (iomodule.session calls these) ------------------------------------------------
+    def session_began(self):
+        if self.metered:
+            self.hal.meter_transaction(True, self.session.count)
+
     def session_ended(self, reason):
+        if self.metered:
+            self.hal.meter_transaction(False, self.session.count)
         if reason != d.STOP_EV_DISCONNECTED:
             self.release_cmd = False  # aborted: the next session needs a new release
             self.rfid_at = -1
@@ -303,6 +309,12 @@ class ChargePoint:
             ident = hal.meter_ident()
             if ident is not None:  # once the meter was identified: allocates then only
                 self.push(d.EV_METER_IDENT, [ident[0], ident[1]])
+            key = hal.meter_key()
+            if key is not None:  # a signing meter's, once read
+                self.push(d.EV_METER_KEY, key)
+            signed = hal.meter_signed()
+            if signed is not None:  # a signing meter's record, once a session
+                self.push(d.EV_METER_SIGNED, signed)
         imax = 0
         if self.meter_ok:
             m = self.meter

@@ -70,6 +70,7 @@ class Session:
             self.start_wh = meter_wh
             self.charging_ms = 0
             p.push(d.EV_SESSION_START, [self.count, meter_wh])
+            p.session_began()  # a signing meter starts its transaction
         elif self.start_wh < 0:
             self.start_wh = meter_wh  # the meter answered only now: energy counts from its first reading
         if p.release_now and not self.released:

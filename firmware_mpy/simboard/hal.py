@@ -146,6 +146,16 @@ class SimHal(Hal):
     def meter_ident(self):
         return self.meter_bus.ident() if self.meter_bus is not None else None
 
+    def meter_transaction(self, start, session):
+        if self.meter_bus is not None:
+            self.meter_bus.transaction(start, session)
+
+    def meter_key(self):
+        return self.meter_bus.key() if self.meter_bus is not None else None
+
+    def meter_signed(self):
+        return self.meter_bus.signed() if self.meter_bus is not None else None
+
     def rfid_port(self, reader_type, spec):
         return self.rfid_driver  # one simulated line; the simulated reader follows the configured type
 

@@ -9,9 +9,9 @@ from iomodule.modbus_rtu import BAD_CRC, DONE, EXCEPTION, PENDING, TIMEOUT, RtuM
 
 
 class ScriptedMeter:
-    """An RTU slave in the same process: answers read requests from `regs` {address: word}, handing out at
-    most `chunk` bytes per readinto so answers arrive over several ticks. `mode`: "ok", "silent",
-    "bad_crc", "exception"."""
+    """An RTU slave in the same process: answers read requests from `regs` {address: word} and writes
+    (06, 16) into them (calling `written(address, count)`), handing out at most `chunk` bytes per readinto
+    so answers arrive over several ticks. `mode`: "ok", "silent", "bad_crc", "exception"."""
 
     def __init__(self, unit, regs, chunk=7):
         self.unit = unit
@@ -31,6 +31,16 @@ class ScriptedMeter:
         count = (req[4] << 8) | req[5]
         if self.mode == "exception":
             ans = bytearray([self.unit, fn | 0x80, 2])
+        elif fn == 6 or fn == 16:
+            if fn == 6:
+                self.regs[addr] = count
+                n = 1
+            else:
+                n = count
+                for i in range(n):
+                    self.regs[addr + i] = (req[7 + 2 * i] << 8) | req[8 + 2 * i]
+            ans = bytearray(req[:6])
+            self.written(addr, n)
         else:
             ans = bytearray([self.unit, fn, 2 * count])
             for a in range(addr, addr + count):
@@ -43,6 +53,9 @@ class ScriptedMeter:
         if self.mode == "bad_crc":
             ans[-1] ^= 0x40
         self.out.extend(ans)
+
+    def written(self, address, count):
+        pass
 
     def readinto(self, buf):
         n = min(len(buf), self.chunk, len(self.out))
@@ -69,13 +82,17 @@ class ReplayPort:
 
     def __init__(self, meter_map, regs, units=(1,)):
         self.answers = {}
-        spans = list(meter_map["blocks"]) + [(reg, n) for _which, reg, n, _kind in meter_map.get("ident", ())]
+        fn = meter_map["function"]
+        spans = [(fn, r, n) for r, n in meter_map["blocks"]]
+        spans += [(fn, reg, n) for _which, reg, n, _kind in meter_map.get("ident", ())]
+        if "signing" in meter_map:  # a signing meter's public key, read once
+            spans.append((3, meter_map["signing"]["key"], meter_map["signing"]["key_regs"]))
         for k, unit in enumerate(units):
-            for start, n in spans:
+            for function, start, n in spans:
                 m = ScriptedMeter(unit, regs if isinstance(regs, dict) else regs[k])
-                m.write(bytes([unit, meter_map["function"], start >> 8, start & 0xFF, 0, n]))
+                m.write(bytes([unit, function, start >> 8, start & 0xFF, 0, n]))
                 self.answers[(unit << 16) | start] = bytearray(m.out)
-        self.answer = self.answers[(units[0] << 16) | spans[0][0]]
+        self.answer = self.answers[(units[0] << 16) | spans[0][1]]
         self.pos = len(self.answer)
 
     def write(self, buf):
@@ -313,8 +330,9 @@ def check_every_map_through_the_driver():
         run_driver(drv, 0, 400)
         buf = [0] * meters.SLOTS
         assert drv.read(buf) is True, (name, drv.last_error)
-        # one request per block, and per identification field once before the first cycle
-        assert len(meter.requests) == len(mp["blocks"]) + len(mp.get("ident", ()))
+        # one request per block, and per identification field (and a signing meter's key) once
+        signing = 1 if "signing" in mp else 0
+        assert len(meter.requests) == len(mp["blocks"]) + len(mp.get("ident", ())) + signing
         assert meter.requests[0][1] == mp["function"]
         assert close_enough(name, buf), (name, buf)
 
@@ -601,6 +619,131 @@ def check_multi_block():
     check_pro380_values(buf)
 
 
+SIGNING = meters.MAPS["wm3m4"]["signing"]
+# a payload longer than one answer (124 registers here) and a signature, as a signing meter shows them
+PAYLOAD = (
+    '{"FV":"1.0","GI":"CHARGEPARK","PG":"T1","MV":"Iskra","MS":"79123456","IS":false,"RD":['
+    + ",".join('{"TM":"2026-12-02T12:00:0%d,000+0000 U","TX":"%s","RV":%d.5,"RI":"1-b:1.8.0","RU":"kWh"}'
+               % (i, "BTTTE"[i], i) for i in range(5))
+    + "]}"
+)  # fmt: skip
+SIG = bytes([0x30, 0x44, 0x02, 0x20]) + bytes(range(1, 33)) + bytes([0x02, 0x20]) + bytes(range(33, 65))
+
+
+def _text(data):
+    return [(data[i] << 8) | (data[i + 1] if i + 1 < len(data) else 0) for i in range(0, len(data), 2)]
+
+
+class SigningScript(ScriptedMeter):
+    """A signing meter's transaction registers (meters.py `_ISKRA_SIGNING`) with a canned record: the
+    start command makes it active, the stop command shows PAYLOAD and SIG; a command in the wrong state
+    answers status 131 (invalid state)."""
+
+    def __init__(self, unit, regs):
+        ScriptedMeter.__init__(self, unit, regs)
+        r = SIGNING
+        self.key = [0x0100 + i for i in range(r["key_regs"])]
+        for i, w in enumerate(self.key):
+            regs[r["key"] + i] = w
+        regs[r["state"]] = 0
+        self.commands = []
+
+    def written(self, address, count):
+        r = SIGNING
+        if address != r["command"]:
+            return
+        cmd = self.regs[address]
+        self.commands.append(cmd)
+        active = self.regs[r["state"]] != 0
+        if (cmd == r["start"]) == active:
+            self.regs[r["status"]] = 131
+            return
+        self.regs[r["status"]] = meters.SIGNED_OK
+        self.regs[r["state"]] = 1 if cmd == r["start"] else 0
+        if cmd == r["stop"]:
+            data = PAYLOAD.encode()
+            for base, blob, length in ((r["data"], data, "data_len"), (r["sig"], SIG, "sig_len")):
+                for i, w in enumerate(_text(blob)):
+                    self.regs[base + i] = w
+                self.regs[r[length]] = len(blob)
+
+
+def _meta_text(regs):
+    from iomodule.signing import META
+
+    return bytes(b for i in range((len(META) + 1) // 2) for b in (regs[SIGNING["meta"] + i] >> 8,
+                                                                   regs[SIGNING["meta"] + i] & 0xFF))[:len(META)]  # fmt: skip
+
+
+def check_signing_transaction():
+    """A signing meter on the line: its public key read once after the identification; the session's
+    start writes the metadata, selects the algorithm and starts the meter's transaction, its end stops it
+    and reads the payload (over several answers) and the signature into the OCMF record, reported once;
+    the readings go on beside it."""
+    from binascii import hexlify
+
+    from iomodule.signing import META
+
+    mp = meters.MAPS["wm3m4"]
+    regs = meters.encode(mp, READING)
+    regs.update(meters.encode_ident(mp, "79123456", ""))
+    meter = SigningScript(1, regs)
+    line = MeterLine(RtuMaster(meter, 19200, 100), 1, 1000, 3)
+    line.fit("wm3m4", "none")
+    t = run_line(line, 0, 2000)
+    key = line.key()
+    assert key == meters.KEY_PREFIX + "".join("%04X" % w for w in meter.key), key
+    assert line.key() is None and line.signed() is None
+    line.transaction(True, 7)
+    t = run_line(line, t, 3000)
+    assert regs[SIGNING["state"]] == 1 and meter.commands == [SIGNING["start"]]
+    assert regs[SIGNING["meta_len"]] == len(META) and _meta_text(regs) == META
+    assert regs[SIGNING["algorithm"]] == 0
+    cycles = line.meter.cycles
+    line.transaction(False, 7)
+    t = run_line(line, t, 5000)
+    sd = hexlify(SIG).decode().upper()
+    want = "OCMF|" + PAYLOAD + '|{"SA":"ECDSA-secp256r1-SHA256","SD":"' + sd + '"}'
+    got = line.signed()
+    assert got == [7, want, 0], got
+    assert line.signed() is None and line.meter.cycles > cycles and line.meter.failures == 0
+    assert len(PAYLOAD) > 248  # read in more than one answer
+
+
+def check_signing_refused_and_stale():
+    """A transaction the meter still runs when a session starts is stopped first (its record dropped);
+    a stop the meter refuses (status 131) is reported with that status and no record; a meter that
+    stops answering ends the transaction as not answered (NO_ANSWER), and after it answers again its key
+    is read anew."""
+    from iomodule import signing
+
+    mp = meters.MAPS["wm3m4"]
+    regs = meters.encode(mp, READING)
+    meter = SigningScript(1, regs)
+    regs[SIGNING["state"]] = 2  # active after a power failure
+    line = MeterLine(RtuMaster(meter, 19200, 100), 1, 1000, 3)
+    line.fit("wm3m4", "none")
+    t = run_line(line, 0, 1000)
+    line.key()
+    line.transaction(True, 1)
+    t = run_line(line, t, 2000)
+    assert meter.commands == [SIGNING["stop"], SIGNING["start"]] and line.signed() is None
+    regs[SIGNING["state"]] = 0  # the meter lost the transaction
+    line.transaction(False, 1)
+    t = run_line(line, t, 3000)
+    assert line.signed() == [1, "", 131]
+    line.transaction(True, 2)
+    t = run_line(line, t, 4000)
+    meter.mode = "silent"
+    line.transaction(False, 2)
+    t = run_line(line, t, 9000)
+    assert line.signed() == [2, "", signing.NO_ANSWER]
+    assert line.key() is None
+    meter.mode = "ok"
+    t = run_line(line, t, 12000)
+    assert line.key() is not None  # identified anew
+
+
 CHECKS = (
     check_crc,
     check_decode,
@@ -615,6 +758,8 @@ CHECKS = (
     check_meter_line_higher_meter_and_ident,
     check_ident_not_available,
     check_noise_on_the_line,
+    check_signing_transaction,
+    check_signing_refused_and_stale,
 )
 
 

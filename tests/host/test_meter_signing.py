@@ -7,15 +7,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from chargepark.runtime import free_port
-from chargepark.simmeter import MeterImage, serve_tcp
+from chargepark.simmeter import MeterImage, rtu_line, serve_rtu, serve_tcp
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from iomodule import meters
+from iomodule.meter import MeterLine
+from iomodule.modbus_rtu import RtuMaster
 from pymodbus.client import AsyncModbusTcpClient
 
 SIGNING = meters.MAPS["wm3m4"]["signing"]
@@ -111,3 +117,80 @@ def test_signing_commands_out_of_order_are_refused() -> None:
     signer.write(SIGNING["command"], [0x1234], 10)
     assert signer.words[SIGNING["status"]] == 130
     assert MeterImage(meters.MAPS["em24"]).signer is None  # only a map with signing registers signs
+
+
+class _PtyPort:
+    """The master end of a pty as the firmware's RTU port (non-blocking write/readinto)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def write(self, buf: bytes | bytearray) -> None:
+        os.write(self.fd, bytes(buf))
+
+    def readinto(self, buf: bytearray) -> int:
+        try:
+            data = os.read(self.fd, len(buf))
+        except BlockingIOError:
+            return 0
+        buf[: len(data)] = data
+        return len(data)
+
+
+def _run_until(line: MeterLine, t0: float, what: Callable[[], Any], within_s: float) -> Any:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        line.poll(int((time.monotonic() - t0) * 1000))
+        got = what()
+        if got is not None:
+            return got
+        time.sleep(0.005)
+    raise AssertionError("not within %.0f s" % within_s)
+
+
+def test_firmware_driver_gets_a_verifiable_record_from_the_simulated_iskra() -> None:
+    """The IO module's meter line (firmware code on CPython) against the pymodbus signing meter on an RTU
+    pty: the public key it reports is the meter's; the session's start and end give an OCMF record whose
+    signature verifies over its payload with that key and whose readings are the meter's energy at start
+    and end; the record with one payload byte changed does not verify."""
+    fd, slave, path = rtu_line()
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    image = MeterImage(meters.MAPS["wm3m4"], unit=1, serial="10001", firmware="1.0")
+    image.show(READING)
+    server = asyncio.run_coroutine_threadsafe(serve_rtu(image, path, 19200), loop).result(10)
+    try:
+        line = MeterLine(RtuMaster(_PtyPort(fd), 19200, 300), 1, 200, 3)
+        line.fit("wm3m4", "none")
+        t0 = time.monotonic()
+        assert image.signer is not None
+        assert _run_until(line, t0, line.key, 10) == image.signer.public_key_hex
+        line.transaction(True, 3)
+        _run_until(line, t0, lambda: image.signer.begin if image.signer else None, 10)  # type: ignore[union-attr]
+        reading = list(READING)
+        reading[meters.ENERGY] = 19876
+        image.show(reading)
+        line.transaction(False, 3)
+        session, record, code = _run_until(line, t0, line.signed, 20)
+    finally:
+        asyncio.run_coroutine_threadsafe(server.shutdown(), loop).result(10)  # type: ignore[no-untyped-call]
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
+        os.close(fd)
+        os.close(slave)
+    assert (session, code) == (3, 0)
+    head, payload, tail = record.split("|")
+    sig = json.loads(tail)
+    assert head == "OCMF" and sig["SA"] == "ECDSA-secp256r1-SHA256"
+    key = serialization.load_der_public_key(bytes.fromhex(image.signer.public_key_hex))
+    assert isinstance(key, ec.EllipticCurvePublicKey)
+    key.verify(bytes.fromhex(sig["SD"]), payload.encode(), ec.ECDSA(hashes.SHA256()))
+    data = json.loads(payload)
+    assert [(r["TX"], r["RV"]) for r in data["RD"]] == [("B", 12.345), ("E", 19.876)]
+    assert data["GI"] == "CHARGEPARK" and data["MS"] == "10001"  # the module's metadata, the meter's serial
+    with pytest.raises(InvalidSignature):
+        key.verify(
+            bytes.fromhex(sig["SD"]), payload.replace("19.876", "19.976").encode(), ec.ECDSA(hashes.SHA256())
+        )
