@@ -101,3 +101,20 @@ def test_bus_events_are_published_and_the_ones_the_pages_show_are_kept(tmp_path:
         {"event": cd.EVENTS[cd.EV_METER_IDENT], "arg": ["SN123", "1.04"]},
         {"event": cd.EVENTS[cd.EV_RFID_BOARD], "arg": 12345},
     ]
+
+
+def test_a_signing_meters_public_key_is_kept_in_the_module_area(tmp_path: Path) -> None:
+    """Event meter_key (the IO module read its signing meter's key) is kept for the OCPP service and the
+    pages; a key that is not hex text is published but not kept."""
+    agent, link = FakeAgent(), FakeLink()
+    store = ConfigStore.open(tmp_path / "config.db")
+    bridge = AgentBridge(agent, link, store, "")  # type: ignore[arg-type]
+    bridge.uids[2] = "CP2"
+    record_discovery(store, "ST", 2, "CP2", "sim", "1", "1.0")
+    key = "3059301306072A8648CE3D020106082A8648CE3D03010703420004" + "ab" * 64
+    bridge.on_bus("event", 2, (cd.EV_METER_KEY, key))
+    assert store.get("module", "CP2")["meter_public_key"] == key.upper()
+    bridge.on_bus("event", 2, (cd.EV_METER_KEY, "not hex"))
+    assert store.get("module", "CP2")["meter_public_key"] == key.upper()
+    assert [r["event"] for r in link.replies] == ["meter_key", "meter_key"]
+    store.close()

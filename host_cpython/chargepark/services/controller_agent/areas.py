@@ -26,6 +26,9 @@ MODULE = (
     Field("meter_firmware", STR, "", lo=0, hi=16,
           doc="Firmware version of its energy meter as read at the meter's start (event meter_ident); "
               "empty where the type has no such register"),
+    Field("meter_public_key", STR, "", lo=0, hi=256,
+          doc="Public key of its signing energy meter (calibration law), the DER SubjectPublicKeyInfo in hex, "
+              "as read at the meter's start (event meter_key); empty where the meter does not sign"),
 )  # fmt: skip
 # No record checks: a missing station is refused by chargeschema.validate ("required"), its default
 # is not a valid value.

@@ -63,10 +63,17 @@ def _meter_ident(arg: Any) -> dict[str, Any] | None:
     return None
 
 
+def _meter_key(arg: Any) -> dict[str, Any] | None:
+    if isinstance(arg, str) and len(arg) <= 256 and all(c in "0123456789ABCDEFabcdef" for c in arg):
+        return {"meter_public_key": arg.upper()}
+    return None
+
+
 # Events whose argument the module area keeps (the WBM's board and status pages show them).
 EVENT_RECORDS: dict[int, Callable[[Any], dict[str, Any] | None]] = {
     cd.EV_RFID_BOARD: _rfid_board,
     cd.EV_METER_IDENT: _meter_ident,
+    cd.EV_METER_KEY: _meter_key,
 }
 
 
