@@ -252,6 +252,8 @@ def test_a_configuration_through_the_form(head: str, browser: Any, passwords: di
     assert (
         not pg.locator("#f-ptc_trip_ohm").is_visible() and pg.locator("#f-derating_start_temp_c").is_visible()
     )
+    assert pg.locator("label[for='f-derating_start_temp_c']").inner_text().endswith("[°C]")
+    assert "em24: Carlo Gavazzi EM24" in pg.locator("#f-meter_type option").all_inner_texts()  # the products
     pg.select_option("#f-release_mode", "permanent")
     assert not pg.locator("#f-ocpp_connector_id").is_visible()
     pg.select_option("#f-release_mode", "ocpp")

@@ -10,6 +10,8 @@ from typing import Any
 import chargeschema as cs
 import pointconfig
 
+from chargepark import meterdoc
+
 # The manual's groups, in its order; each names its fields (a test checks every field is in one place).
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("General", ("name", "location")),
@@ -57,6 +59,13 @@ SHOWN_WHEN: dict[str, tuple[str, tuple[str, ...]]] = {
     "payment": ("hlc", ("optional", "required")),
 }
 BY_NAME = {f.name: f for f in pointconfig.FIELDS}
+# Choices a page names by more than their value: a meter type by its products (the manual's names, from
+# the one table of meter provenance); a proper name, not translated.
+PRODUCTS = {"meter_type": {t: "%s: %s" % (t, p.products) for t, p in meterdoc.PROVENANCE.items()}}
+
+
+def product(field: str, choice: str) -> str | None:
+    return PRODUCTS.get(field, {}).get(choice)
 
 
 @dataclass(frozen=True)

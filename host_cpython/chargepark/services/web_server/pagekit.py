@@ -28,6 +28,14 @@ env = Environment(
     loader=FileSystemLoader(str(WEB / "templates")),
     autoescape=select_autoescape(["html"]),
 )
+UNIT_SIGNS = {"degC": "°C", "Ohm": "Ω"}  # the schemas' ASCII unit names as a page prints them
+
+
+def unit_sign(unit: str) -> str:
+    return UNIT_SIGNS.get(unit, unit)
+
+
+env.filters["unit"] = unit_sign
 
 
 class Api:

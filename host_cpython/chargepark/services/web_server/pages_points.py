@@ -152,7 +152,7 @@ async def config_form(uid: str, request: Request) -> Response:
     tree = await p.api.get("/api/wbm/park")
     others = [pt for st in tree["stations"] for pt in st["points"] if pt["configured"] and pt["uid"] != uid]
     return p.render("config.html", uid=uid, point=point, groups=forms.layout(record or {}), others=others,
-                    kinds=chargeschema)  # fmt: skip
+                    kinds=chargeschema, product=forms.product)  # fmt: skip
 
 
 @router.post("/stations/{uid}/config", response_class=HTMLResponse)
