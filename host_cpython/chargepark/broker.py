@@ -37,11 +37,11 @@ def render_config(
     port: int,
     queue: int = QUEUE,
     listeners: tuple[tuple[str, int], ...] = (),
-    tail: str = "",
+    bridge: str = "",
 ) -> str:
     # Loopback and anonymous: the local bus is the services' own; a remote bridge is configured apart.
     # `listeners` = further (host, port) ones: a park server's ETH1 address, the park's own cable
-    # (park/link.py); `tail` = a park client's connection to its server.
+    # (park/link.py); `bridge` = a park client's connection to its server.
     # `user` = ourselves: a root mosquitto would otherwise switch to user "mosquitto", and that change of
     # credentials clears PR_SET_PDEATHSIG (the broker would outlive a killed supervisor).
     lines = [
@@ -57,7 +57,7 @@ def render_config(
         "max_queued_messages %d" % queue,
         "",
     ]
-    return "\n".join(lines) + tail
+    return "\n".join(lines) + bridge
 
 
 def port_open(host: str, port: int) -> bool:
@@ -86,12 +86,12 @@ async def start_broker(
     port: int,
     log_path: Path,
     listeners: tuple[tuple[str, int], ...] = (),
-    tail: str = "",
+    bridge: str = "",
 ) -> asyncio.subprocess.Process:
     """Starts mosquitto and returns once it accepts connections on every listener."""
     run_dir.mkdir(parents=True, exist_ok=True)
     conf = run_dir / "mosquitto.conf"
-    conf.write_text(render_config(host, port, listeners=listeners, tail=tail))
+    conf.write_text(render_config(host, port, listeners=listeners, bridge=bridge))
     proc = await start_child([mosquitto_binary(), "-c", str(conf)], log_path)
     for h, p in ((host, port), *listeners):
         await wait_port(h, p, 10.0, proc)

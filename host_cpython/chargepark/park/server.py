@@ -12,9 +12,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import chargeschema
+
 from chargepark import topics
 from chargepark.config.areas import AREAS
-from chargepark.config.checks import park_client_problem
 from chargepark.config.store import ConfigStore
 from chargepark.datahub import pushed
 from chargepark.park.model import record_discovery
@@ -22,7 +23,8 @@ from chargepark.park.model import record_discovery
 log = logging.getLogger("chargepark.park")
 Publish = Callable[[str, str | bytes], None]
 Record = dict[str, Any]
-MODULE_KEYS = ("uid", "position", "device_name", "hardware_version", "firmware_version", "online")
+MODULE_FIELDS = ("position", "device_name", "hardware_version", "firmware_version")  # module area fields
+MODULE_KEYS = ("uid", *MODULE_FIELDS, "online")
 
 
 class Refused(ValueError):
@@ -30,29 +32,30 @@ class Refused(ValueError):
 
 
 def parse_station(station: str, raw: bytes) -> Record:
-    """A client's report, checked whole: its ETH1 address and every module entry."""
+    """A client's report, checked whole against the station and module areas (its ETH1 address and every
+    module entry); `record` added: its station record as the report has it, role client."""
     try:
         msg = json.loads(raw)
     except ValueError as exc:
         raise Refused("not JSON: %s" % exc) from None
     if not isinstance(msg, dict) or msg.get("station") != station:
         raise Refused("not the report of station %s" % station)
-    problem = park_client_problem(str(msg.get("address", "")))
-    if problem:
-        raise Refused("address: %s" % problem)
-    modules = msg.get("modules")
-    if not isinstance(modules, list):
+    if not isinstance(msg.get("modules"), list):
         raise Refused("modules: must be a list")
-    for i, m in enumerate(modules):
-        if not isinstance(m, dict) or any(k not in m for k in MODULE_KEYS):
-            raise Refused("modules[%d]: needs %s" % (i, ", ".join(MODULE_KEYS)))
-        if AREAS["module"].key_problem(m["uid"]) or not isinstance(m["position"], int):
-            raise Refused("modules[%d]: a device UID and a bus position" % i)
-        try:
-            AREAS["module"].validate({"station": station, "position": m["position"]})
-        except ValueError as exc:
-            raise Refused("modules[%d]: %s" % (i, exc)) from None
-    return msg
+    try:
+        record = AREAS["station"].validate(
+            {"name": msg.get("name"), "location": msg.get("location"), "role": "client",
+             "address": msg.get("address")}
+        )  # fmt: skip
+        for m in msg["modules"]:
+            if not isinstance(m, dict) or any(k not in m for k in MODULE_KEYS):
+                raise Refused("modules: each needs %s" % ", ".join(MODULE_KEYS))
+            if AREAS["module"].key_problem(m["uid"]):
+                raise Refused("modules: %r is not a device UID" % m["uid"])
+            AREAS["module"].validate({"station": station, **{k: m[k] for k in MODULE_FIELDS}})
+    except chargeschema.Invalid as exc:
+        raise Refused(str(exc)) from None
+    return dict(msg, record=record)
 
 
 class ParkServer:
@@ -74,11 +77,8 @@ class ParkServer:
             log.warning("report of park client %s refused: %s", station, exc)
             return False
         old = self.store.get("station", station)
-        record = dict(old or {"name": str(msg.get("name", "")) or station, "location": ""},
-                      role="client", address=msg["address"])  # fmt: skip
-        if old is None:
-            record["location"] = str(msg.get("location", ""))[:64]
-            record["name"] = record["name"][:32]
+        # a station this head knows keeps the name and location its WBM gave it; role and address: the client's
+        record = dict(old, role="client", address=msg["record"]["address"]) if old else msg["record"]
         if record != old:
             self.store.put("station", record, station)
         for m in msg["modules"]:

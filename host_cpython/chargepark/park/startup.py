@@ -25,8 +25,7 @@ class BrokerPart:
 
     role: str
     listeners: tuple[tuple[str, int], ...] = ()  # a server's park listener
-    tail: str = ""  # a client's connection to its server
-    eth1: dict[str, Any] | None = None  # a server's ETH1 apply, as eth1.apply reports it
+    bridge: str = ""  # a client's connection to its server
 
 
 async def _address_up(host: str, port: int, wait: bool) -> bool:
@@ -51,16 +50,16 @@ async def prepare(
             return BrokerPart(station_role)
         station = str(runtime.bus.get("station", ""))
         log.info("park client %s: points bridged to the server's broker at %s:%d", station, host, port)
-        return BrokerPart(station_role, tail=link.bridge(host, port, station))
+        return BrokerPart(station_role, bridge=link.bridge(host, port, station))
     applied = None
     try:
         applied = await asyncio.to_thread(eth1.apply, network, role.SERVER, "")
     except eth1.Eth1Refused as exc:
         log.warning("park server: %s", exc)
     if not own_broker or (host, port) == (runtime.mqtt_host, runtime.mqtt_port):
-        return BrokerPart(station_role, eth1=applied)
+        return BrokerPart(station_role)
     if not await _address_up(host, port, wait=network.system and applied is not None):
         log.warning("park server: %s:%d cannot be bound (no such address here, or the port is taken): "
                     "no client reaches this broker", host, port)  # fmt: skip
-        return BrokerPart(station_role, eth1=applied)
-    return BrokerPart(station_role, listeners=((host, port),), eth1=applied)
+        return BrokerPart(station_role)
+    return BrokerPart(station_role, listeners=((host, port),))
