@@ -152,7 +152,12 @@ async def run_head(opts: RunOptions, stop: asyncio.Event | None = None) -> int:
         if opts.sim:
             from chargepark.simpark import SimPark  # only a simulated head needs the firmware side
 
-            park = SimPark(data, opts.sim, runtime.config_path, traffic=opts.traffic, prefix=opts.sim_prefix)
+            try:
+                park = SimPark(
+                    data, opts.sim, runtime.config_path, traffic=opts.traffic, prefix=opts.sim_prefix
+                )
+            except ValueError as exc:  # the number of modules or the UID prefix
+                raise HeadError(str(exc)) from exc
             runtime.bus = await park.start()
         # the station (its bus) decides the role, and the role the broker's park listener or bridge
         part = await startup.prepare(

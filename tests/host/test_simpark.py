@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from chargepark.bus.agent import ControllerAgent
 from chargepark.bus.transport import SimTransport
+from chargepark.cli import main
 from chargepark.config import StoreError
-from chargepark.simpark import SimPark
+from chargepark.simpark import SimPark, sim_uid
 
 
 def test_park_modules_answer_over_a_medium_on_its_own_thread(tmp_path: Path) -> None:
@@ -66,3 +67,16 @@ def test_park_points_are_configured_like_a_real_station(tmp_path: Path) -> None:
     assert (cfg["contactor_monitoring"], cfg["contactor_input"]) == (wiring["aux_type"], wiring["aux_input"])
     assert cfg["rcm_enabled"] and cfg["temp_sensor"] == "pt1000" and cfg["meter_type"] in meters.MAPS
     assert cfg["release_mode"] == "permanent" and cfg["name"] == "Sim Point 2"
+
+
+def test_a_second_simulated_head_takes_other_device_uids_and_a_bad_prefix_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (sim_uid(3), sim_uid(3, "CPC")) == ("CPSIM0003", "CPC0003")
+    for bad in ("", "cpc", "CP-C", "X" * 17):
+        with pytest.raises(ValueError, match="UID prefix"):
+            SimPark(tmp_path, 1, tmp_path / "config.db", prefix=bad)
+    argv = ["run", "--sim", "1", "--sim-prefix", "CP-C", "--data", str(tmp_path / "data"), "--mqtt-port", "0",
+            "--rest-port", "0", "--web-port", "0", "--no-table"]  # fmt: skip
+    assert main(argv) == 1
+    assert "a simulated UID prefix is 1..16 capital letters or digits, not 'CP-C'" in capsys.readouterr().err
