@@ -50,6 +50,12 @@ _META_WORDS = tuple(
 )
 
 
+def ocmf_record(payload, signature):
+    """The OCMF record of a payload (text) and its DER signature (bytes)."""
+    sd = hexlify(signature).decode().upper()
+    return "OCMF|" + payload + '|{"SA":"ECDSA-secp256r1-SHA256","SD":"' + sd + '"}'
+
+
 class MeterSigner:
     def __init__(self, signing):
         self.regs = signing
@@ -183,9 +189,7 @@ class MeterSigner:
         return at
 
     def _record(self):
-        payload = bytes(self.data[: self.data_len]).decode()
-        sd = hexlify(bytes(self.sig[: self.sig_len])).decode().upper()
-        return "OCMF|" + payload + '|{"SA":"ECDSA-secp256r1-SHA256","SD":"' + sd + '"}'
+        return ocmf_record(bytes(self.data[: self.data_len]).decode(), bytes(self.sig[: self.sig_len]))
 
     def _abort(self, code):
         if self.steps is END:

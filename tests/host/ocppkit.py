@@ -96,6 +96,10 @@ class _Box(ChargePoint):  # type: ignore[misc]
     def on_meter_values(self, **_: Any) -> call_result.MeterValues:
         return call_result.MeterValues()
 
+    @on(Action.data_transfer)
+    def on_data_transfer(self, **_: Any) -> call_result.DataTransfer:
+        return call_result.DataTransfer(status=self.cs.data_transfer_status)
+
     @on(Action.diagnostics_status_notification)
     def on_diagnostics(self, **_: Any) -> call_result.DiagnosticsStatusNotification:
         return call_result.DiagnosticsStatusNotification()
@@ -117,6 +121,7 @@ class CentralSystem:
         self.refuse: list[str] = []  # answer the next CALL of each action listed with a CALLERROR (once each)
         self.boot: list[str] = []  # the next BootNotification answers (then Accepted)
         self.invalid_tags: set[str] = set()
+        self.data_transfer_status = "Accepted"  # what a DataTransfer from the charge point gets
         self.parents: dict[str, str] = {}  # idTag -> the parentIdTag Authorize answers
         self.time_offset = 0.0
         self.tx_ids = itertools.count(1001)

@@ -22,7 +22,7 @@ from ocpp.exceptions import OCPPError
 from ocpp.v16 import call
 
 from chargepark import eventwait, pointops
-from chargepark.ocpp import cacert
+from chargepark.ocpp import cacert, eichrecht
 from chargepark.ocpp.chargebox import ChargeBox
 from chargepark.ocpp.firmware import FirmwareManagement
 from chargepark.ocpp.modemwatch import ModemWatch
@@ -81,6 +81,7 @@ class Backend:
         self.online = False
         self.retry_at = 0.0  # a queued message that got a CALLERROR waits until then
         self.accepted = asyncio.Event()  # set once the backend first accepted the charge box
+        self.keys = eichrecht.KeyTransfers()  # the signing meters' keys sent on this connection
         self.error = ""  # why the last connection ended (the WBM page shows it)
         self.switch = BackendSwitch(station.store)  # NewBackendURL
         self.url = ""  # the URL of the connection (being) made
@@ -207,6 +208,7 @@ class Backend:
         self.station.journal.link(True, self.url, self.switch.failed)  # a failed move stays visible
         await self.set_online(True)
         self.station.sent.clear()  # a new connection gets every status again
+        self.keys.sent.clear()  # and every signing meter's public key
         for r in self.station.reservations.all():  # the modules show what survived a restart of ours
             await self.command(self.station.connectors.get(r.connector), "reserved", True)
         loop = asyncio.get_running_loop()
@@ -217,6 +219,7 @@ class Backend:
                 raise Moving("NewBackendURL set: moving to %s" % self.station.settings()["NewBackendURL"])
             await box.send_triggered()
             await self.send_statuses(box)
+            await self.send_keys(box)
             for uid in self.station.lapsed():
                 await self._withdraw(uid)
             for r in self.station.reservations.expired(now_iso()):
@@ -238,6 +241,24 @@ class Backend:
         self.status_due.clear()
         for connector, _status in self.station.changed_statuses():
             await box.status_notification(connector)
+
+    async def send_keys(self, box: ChargeBox) -> None:
+        """Each signing meter's public key not sent on this connection yet (docs/ocpp.md, calibration law):
+        one DataTransfer per connector; sent once whatever the backend answers (a refusal is logged)."""
+        settings = self.station.settings()
+        if not settings["VendorAtKeyTransfer"]:
+            return  # no vendorId configured: no key transfer
+        for connector, key, serial in self.keys.due(self.station.store, self.station.connectors):
+            try:
+                answer = await box.call(
+                    eichrecht.key_transfer(settings, connector, key, serial), suppress=False
+                )
+            except (TimeoutError, OCPPError) as e:
+                log.info("public key of connector %d not sent: %s", connector, e)
+                return  # again at the next round
+            self.keys.sent[connector] = key
+            if answer.status != "Accepted":
+                log.warning("public key of connector %d: the backend answered %s", connector, answer.status)
 
     async def sample_meters(self) -> None:
         """Sampled meter values every MeterValueSampleInterval, online or not: a running transaction's are

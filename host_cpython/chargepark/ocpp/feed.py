@@ -12,12 +12,13 @@ import websockets
 from ocpp.exceptions import OCPPError
 
 from chargepark import pointops, topics
-from chargepark.ocpp import vocab
+from chargepark.ocpp import eichrecht, vocab
 from chargepark.ocpp.backend import Backend
 from chargepark.ocpp.station import Pending
 
 log = logging.getLogger("chargepark.ocpp")
-RESUME = "(resume)"  # our own work item beside the module's events: no module event has this name
+RESUME = "(resume)"  # our own work items beside the module's events: no module event has these names
+SIGNED_LATE = "(signed late)"
 
 
 class Feed:
@@ -25,6 +26,7 @@ class Feed:
         self.backend = backend
         self.station = backend.station
         self.events: asyncio.Queue[tuple[str, str, Any]] = asyncio.Queue()
+        self._timers: set[asyncio.Task[None]] = set()
 
     def on_live(self, topic: str, raw: bytes) -> None:
         uid = topics.uid_of(topic, topics.AGENT_LIVE)
@@ -76,9 +78,26 @@ class Feed:
                 st.reservations.remove(pending.reservation_id)  # used: its StartTransaction names it
                 await self.command(uid, "reserved", False)
         elif name == "session_stop":
-            st.on_stop(uid, [int(v) for v in arg])
-            if st.queue.running(uid) is None:
-                await self.scheduled_availability(uid)
+            stop = [int(v) for v in arg]
+            tx = st.queue.running(uid)
+            if tx is not None and tx.session == stop[0] and eichrecht.signs(st.store, st.settings(), uid):
+                st.signing[uid] = stop  # its StopTransaction waits for the meter's signed record
+                self._later(eichrecht.SIGNED_WAIT_S, (uid, SIGNED_LATE, stop[0]))
+            else:
+                await self.stopped(uid, stop)
+        elif name == "meter_signed":  # [session, OCMF record or "", 0 or why not]
+            waiting = st.signing.get(uid)
+            if waiting is not None and waiting[0] == int(arg[0]):
+                del st.signing[uid]
+                if int(arg[2]):
+                    log.warning("point %s: its meter did not sign session %s (%s)", uid, arg[0], arg[2])
+                await self.stopped(uid, waiting, str(arg[1]) if not int(arg[2]) else "")
+        elif name == SIGNED_LATE:
+            waiting = st.signing.get(uid)
+            if waiting is not None and waiting[0] == arg:
+                del st.signing[uid]
+                log.warning("point %s: no signed record for session %s: stopping without", uid, arg)
+                await self.stopped(uid, waiting)
         elif name == "ea_message":
             st.info[uid] = str(arg)
             if arg == vocab.EMERGENCY_STOP:
@@ -95,6 +114,20 @@ class Feed:
         elif name == "session_start" and st.settings()["FreeMode"]:
             await self.plugged_in(uid, st.settings()["FreeModeUID"])
         self.backend.wake.set()
+
+    async def stopped(self, uid: str, stop: list[int], signed: str = "") -> None:
+        self.station.on_stop(uid, stop, signed)
+        if self.station.queue.running(uid) is None:
+            await self.scheduled_availability(uid)
+
+    def _later(self, delay_s: float, item: tuple[str, str, Any]) -> None:
+        async def put() -> None:
+            await asyncio.sleep(delay_s)
+            self.events.put_nowait(item)
+
+        task = asyncio.ensure_future(put())
+        self._timers.add(task)
+        task.add_done_callback(self._timers.discard)
 
     async def card(self, uid: str, tag: str) -> None:
         """A card at an OCPP point: the same card again ends its transaction (PresentingRFIDEndCharging);

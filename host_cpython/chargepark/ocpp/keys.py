@@ -5,6 +5,7 @@ with the same validation)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -13,9 +14,10 @@ from ocpp.v16.enums import ConfigurationStatus
 
 from chargepark.config.schemas import OCPP, OCPP_KEYS
 from chargepark.config.store import ConfigStore
-from chargepark.ocpp import authlist, vocab
+from chargepark.ocpp import authlist, eichrecht, vocab
 from chargepark.ocpp import smartcharging as sc
 
+log = logging.getLogger("chargepark.ocpp")
 HIDDEN = "****"  # what GetConfiguration answers for a secret
 SECRET = ("AuthorizationUser", "AuthorizationKey")  # the manual: never readable from the backend
 MAX_KEYS = 100
@@ -100,13 +102,18 @@ def get(
 
 
 def change(store: ConfigStore, key: str, raw: str) -> ConfigurationStatus:
-    """ChangeConfiguration: Accepted when stored, Rejected for a read-only key or a bad value,
-    NotSupported for a key we do not know."""
+    """ChangeConfiguration: Accepted when stored, Rejected for a read-only key, a bad value or a value this
+    implementation cannot honour (logged: a SignedDataFormat other than OCMF), NotSupported for a key we do
+    not know (OCPP 1.6, 5.3: NotSupported is for the key, not for one of its values)."""
     if key in READ_ONLY_KEYS:
         return ConfigurationStatus.rejected
     field = FIELDS.get(key)
     if field is None:
         return ConfigurationStatus.not_supported
+    reason = eichrecht.unsupported(key, raw)
+    if reason is not None:
+        log.warning("ChangeConfiguration %s=%s rejected: %s", key, raw, reason)
+        return ConfigurationStatus.rejected
     try:
         store.put("ocpp", {key: parse(field, raw)})
     except ValueError:  # chargeschema.Invalid is one too

@@ -19,7 +19,7 @@ from typing import Any
 import chargedefs
 
 from chargepark.config.store import ConfigStore
-from chargepark.ocpp import vocab
+from chargepark.ocpp import eichrecht, vocab
 from chargepark.ocpp.authlist import LocalAuth, valid
 from chargepark.ocpp.journal import Journal
 from chargepark.ocpp.profiles import Profiles
@@ -121,6 +121,7 @@ class Station:
         self.scheduled_availability: dict[str, bool] = {}  # uid -> available once its transaction ends
         self.gone_since: dict[str, float] = {}  # uid -> when its live sample first showed no vehicle
         self.resuming: dict[str, int] = {}  # uid -> the transaction its point was released again for
+        self.signing: dict[str, list[int]] = {}  # uid -> its session_stop, waiting for the meter's record
         # Points not seen released with their transaction since this service started or since their module
         # was offline: only there a missing release means the module restarted (elsewhere it is our own
         # stop under way).
@@ -230,8 +231,9 @@ class Station:
         self.changed.set()
         return self.queue.running(uid)
 
-    def on_stop(self, uid: str, arg: list[int]) -> bool:
-        """session_stop [id, meter_wh, energy_wh, connected_s, charging_s, reason]: the transaction ends."""
+    def on_stop(self, uid: str, arg: list[int], signed: str = "") -> bool:
+        """session_stop [id, meter_wh, energy_wh, connected_s, charging_s, reason]: the transaction ends
+        (with a signing meter's record `signed` in its transactionData)."""
         session, meter_wh, energy_wh, _conn, _chg, code = arg[:6]
         tx = self.queue.running(uid)
         if tx is None or tx.session != session:
@@ -241,7 +243,7 @@ class Station:
         if uid in self.emergency:
             self.emergency.discard(uid)
             reason = vocab.EMERGENCY_STOP
-        return self.stop(tx, meter, reason)
+        return self.stop(tx, meter, reason, signed)
 
     def lost_release(self, uid: str) -> Transaction | None:
         """The running transaction of a point whose module shows the vehicle but no release: the module
@@ -267,7 +269,7 @@ class Station:
         tx = self.queue.running(uid)
         gone = bool(live and live.get("online", True) and int(live.get("iec_state", 0)) <= chargedefs.STATE_A2
                     and int(live.get("connected_s", 0)) == 0)  # fmt: skip
-        if tx is None or not gone or live is None:
+        if tx is None or not gone or live is None or uid in self.signing:  # signing: its stop is under way
             self.gone_since.pop(uid, None)
             return False
         first = self.gone_since.setdefault(uid, self.clock())
@@ -279,7 +281,7 @@ class Station:
         )
         return self.stop(tx, int(live["energy_wh"]), vocab.STOP_REASON["ev_disconnected"].value)
 
-    def stop(self, tx: Transaction, meter_wh: int, reason: str) -> bool:
+    def stop(self, tx: Transaction, meter_wh: int, reason: str, signed: str = "") -> bool:
         extra: dict[str, Any] = {}
         s = self.settings()
         live = self.live.get(tx.uid)
@@ -290,6 +292,9 @@ class Station:
                 live, aligned, "Sample.Clock"
             )
             extra["transactionData"] = [{"timestamp": now_iso(), "sampledValue": sv}]
+        if signed:
+            data = extra.setdefault("transactionData", [{"timestamp": now_iso(), "sampledValue": []}])
+            data[0]["sampledValue"].append(eichrecht.signed_value(signed))
         self.profiles.end_transaction(tx.connector)
         self.changed.set()
         return self.queue.stop(tx.ref, meter_wh, now_iso(), reason, extra)
