@@ -90,9 +90,11 @@ def record_discovery(
         "firmware_version": firmware_version,
     }
     modules = store.get("module")
-    # what the module reported about its reader's board and its meter stays until it reports it again
-    for kept in ("rfid_board_firmware", "meter_serial", "meter_firmware"):
-        record[kept] = modules.get(uid, {}).get(kept, "")
+    # the module area's other fields (what the module reported about its reader's board and its meter, by
+    # their own events) stay until it reports them again
+    for f in AREAS["module"].fields:
+        if f.name not in record:
+            record[f.name] = modules.get(uid, {}).get(f.name, f.default)
     if modules.get(uid) == record:
         return False
     gone = [
