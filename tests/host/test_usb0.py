@@ -44,7 +44,7 @@ def test_applied_with_a_reload_only_and_left_as_it_was_when_networkd_refuses(tmp
     assert usb0.apply(listed)["changed"] == []  # the same file: nothing written
     (tmp_path / layout.USB0_NETWORK).write_text("# an older file\n")
     failing = NetworkHost(tmp_path, system=True, tools={"networkctl": "false"})
-    with pytest.raises(links.LinkRefused, match="usb0 not configured"):
+    with pytest.raises(links.LinkRefused, match="USB0 not configured"):
         usb0.apply(failing)
     assert (tmp_path / layout.USB0_NETWORK).read_text() == "# an older file\n"
     (tmp_path / layout.USB0_NETWORK).unlink()
@@ -61,5 +61,5 @@ def test_the_web_server_applies_it_and_a_refusal_costs_only_the_port(
     (tmp_path / layout.USB0_NETWORK).unlink()
     with caplog.at_level(logging.WARNING, logger="chargepark.web"):
         web_main._usb0(NetworkHost(tmp_path, system=True, tools={"networkctl": "false"}))
-    assert "usb0 not configured" in caplog.text
+    assert "USB0 not configured" in caplog.text
     assert not (tmp_path / layout.USB0_NETWORK).exists()

@@ -31,7 +31,7 @@ def apply(host: NetworkHost, link: str, new: File, commands: list[list[str]]) ->
             with contextlib.suppress(CommandFailed, OSError):
                 for argv in commands:
                     runner.run(argv, check=False)
-            raise LinkRefused("%s not configured: %s" % (link, exc)) from exc
+            raise LinkRefused("%s not configured: %s" % (link.upper(), exc)) from exc
     return {
         "changed": ["/" + new.path] if changed else [],
         "commands": [" ".join(argv) for argv in runner.record],

@@ -6,14 +6,12 @@ root and commands on a head, a development root with the commands only listed el
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from chargepark.config.checks import PARK_NET, PARK_SERVER, park_client_problem
-from chargepark.network import layout
-from chargepark.network.files import File, write_atomic
+from chargepark.network import layout, links
+from chargepark.network.files import File
 from chargepark.network.host import NetworkHost
-from chargepark.network.runner import CommandFailed
 
 HEADER = "Written by the Module Switch from the station's role; local edits are overwritten."
 
@@ -57,23 +55,8 @@ def apply(host: NetworkHost, role: str, address: str) -> dict[str, Any]:
     """Writes ETH1's file for `role` and has networkd take it; if a command fails, the previous file is put
     back (and taken again) and Eth1Refused says why."""
     new = File(layout.ETH1_NETWORK, network_file(role, address))
-    path = host.root / layout.ETH1_NETWORK
-    old = File(layout.ETH1_NETWORK, path.read_text() if path.exists() else None)
-    with host.lock:
-        runner = host.runner()
-        changed = write_atomic(host.root, new)
-        try:
-            for argv in commands():
-                runner.run(argv)
-        except (CommandFailed, OSError) as exc:
-            write_atomic(host.root, old)
-            with contextlib.suppress(CommandFailed, OSError):
-                for argv in commands():
-                    runner.run(argv, check=False)
-            raise Eth1Refused("ETH1 not configured: %s" % exc) from exc
-    return {
-        "address": address_of(role, address),
-        "changed": ["/" + new.path] if changed else [],
-        "commands": [" ".join(argv) for argv in runner.record],
-        "system": host.system,
-    }
+    try:
+        done = links.apply(host, layout.ETH1, new, commands())
+    except links.LinkRefused as exc:
+        raise Eth1Refused(str(exc)) from exc
+    return {"address": address_of(role, address), **done}
