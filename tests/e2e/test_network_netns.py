@@ -90,62 +90,26 @@ class Pair:
 
 @pytest.fixture
 def pair(tmp_path: Path) -> Iterator[Pair]:
-    _require_privileges()
-    tag = "%d%d" % (os.getpid(), time.monotonic_ns() % 100000)
-    p = Pair(head="cpnet-h" + tag, peer="cpnet-p" + tag, tmp=tmp_path)
-    sh("ip", "netns", "add", p.head)
-    try:
-        sh("ip", "netns", "add", p.peer)
-        sh(
-            "ip",
-            "-n",
-            p.head,
-            "link",
-            "add",
-            "eth0",
-            "type",
-            "veth",
-            "peer",
-            "name",
-            "peer0",
-            "netns",
-            p.peer,
-        )
-        for ns in (p.head, p.peer):
-            sh("ip", "-n", ns, "link", "set", "lo", "up")
-        sh("ip", "-n", p.peer, "addr", "add", PEER_IP + "/24", "dev", "peer0")
-        sh("ip", "-n", p.peer, "link", "set", "peer0", "up")
+    with joined(tmp_path, "cpnet", "eth0", "peer0") as (p, peer):
+        sh("ip", "-n", peer.head, "addr", "add", PEER_IP + "/24", "dev", "peer0")
+        sh("ip", "-n", peer.head, "link", "set", "peer0", "up")
         yield p
-    finally:
-        end(p.procs, (p.head, p.peer))
 
 
 @contextlib.contextmanager
-def joined(tmp: Path, prefix: str, link: str) -> Iterator[tuple[Pair, Pair]]:
-    """Two namespaces (each Pair's `head` its own, `peer` the other's) whose veth ends are both named
-    `link`, each to start its own networkd in: two heads of a park over eth1, a head and a PC over usb0."""
+def joined(tmp: Path, prefix: str, link: str, peer_link: str = "") -> Iterator[tuple[Pair, Pair]]:
+    """Two namespaces (each Pair's `head` its own, `peer` the other's) joined by a veth pair, `link` in the
+    first and `peer_link` (default: the same name) in the second: a head and its peer router over eth0,
+    two heads of a park over eth1, a head and a PC over usb0."""
     _require_privileges()
     tag = "%d%d" % (os.getpid(), time.monotonic_ns() % 100000)
-    one = Pair(head=prefix + "-a" + tag, peer=prefix + "-b" + tag, tmp=tmp)
+    one = Pair(head=prefix + "-h" + tag, peer=prefix + "-p" + tag, tmp=tmp)
     other = Pair(head=one.peer, peer=one.head, tmp=tmp)
     sh("ip", "netns", "add", one.head)
     try:
         sh("ip", "netns", "add", other.head)
-        sh(
-            "ip",
-            "-n",
-            other.head,
-            "link",
-            "add",
-            link,
-            "type",
-            "veth",
-            "peer",
-            "name",
-            link,
-            "netns",
-            one.head,
-        )
+        sh("ip", "-n", other.head, "link", "add", peer_link or link, "type", "veth", "peer", "name", link,
+           "netns", one.head)  # fmt: skip
         for ns in (one.head, other.head):
             sh("ip", "-n", ns, "link", "set", "lo", "up")
         yield one, other

@@ -26,6 +26,7 @@ from chargepark.runtime import free_port
 from chargepark.simpark import sim_uid
 
 from tests.e2e.test_head_sim import cli, run_sim, sim_runtime, until
+from tests.e2e.test_rest_control import rest
 from tests.host.wbmkit import logged_in
 
 SERVER_POINT, CLIENT_POINT = sim_uid(1), sim_uid(1, "CPC")
@@ -38,15 +39,7 @@ class Head:
     proc: subprocess.Popen[bytes]
 
     def rest(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        rt = sim_runtime(self.data)
-        raw = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request("http://127.0.0.1:%d/api/v1.0%s" % (rt["rest_port"], path), raw,
-                                     method=method, headers={"content-type": "application/json"})  # fmt: skip
-        try:
-            with urllib.request.urlopen(req, timeout=15) as r:
-                return r.status, json.loads(r.read())
-        except urllib.error.HTTPError as e:
-            return e.code, json.loads(e.read())
+        return rest(sim_runtime(self.data), method, path, body)
 
     def module(self) -> dict[str, Any]:
         endpoint = simctl.load_endpoints(self.data)[1]["sim_control"]

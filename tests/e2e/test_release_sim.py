@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,7 @@ from chargepark.runtime import free_port, runtime_path
 from pymodbus.client import ModbusTcpClient
 
 from tests.e2e.test_head_sim import CHARGEPARK, cli, until
+from tests.e2e.test_rest_control import rest
 from tests.host.wbmkit import change_factory_password
 
 CP1, CP2 = "CPSIM0001", "CPSIM0002"
@@ -35,14 +34,7 @@ class Park:
         self.data, self.rt, self.modbus_port = data, rt, modbus_port
 
     def rest(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        raw = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request("http://127.0.0.1:%d/api/v1.0%s" % (self.rt["rest_port"], path), raw,
-                                     method=method, headers={"content-type": "application/json"})  # fmt: skip
-        try:
-            with urllib.request.urlopen(req, timeout=15) as r:
-                return r.status, json.loads(r.read())
-        except urllib.error.HTTPError as e:
-            return e.code, json.loads(e.read())
+        return rest(self.rt, method, path, body)
 
     def module(self, position: int) -> dict[str, Any]:
         endpoint = simctl.load_endpoints(self.data)[position]["sim_control"]

@@ -45,7 +45,7 @@ def rest(rt: dict[str, Any], method: str, path: str, body: Any = None) -> tuple[
     req = urllib.request.Request("http://127.0.0.1:%d/api/v1.0%s" % (rt["rest_port"], path), data, method=method,
                                  headers={"content-type": "application/json"})  # fmt: skip
     try:
-        with urllib.request.urlopen(req, timeout=10) as r:
+        with urllib.request.urlopen(req, timeout=15) as r:
             return r.status, json.loads(r.read())
     except urllib.error.HTTPError as e:
         return e.code, json.loads(e.read())
