@@ -16,6 +16,7 @@ from pathlib import Path
 
 from chargepark import eventwait, topics
 from chargepark.bundle import slots
+from chargepark.config.store import ConfigStore
 from chargepark.park import role
 from chargepark.procs import start_child, stop_child, tail
 from chargepark.runtime import ENV, Runtime
@@ -38,6 +39,7 @@ SPEC = ServiceSpec(
 # What a client of a client/server park runs (manual "System Control/Module Switch": some services are
 # shut down, the server takes over the rest); the station area's role of this head decides.
 CLIENT_SERVICES = ("system-monitor", "controller-agent", "web-server")
+CALIBRATION_LAW = "calibration-law"  # runs only while the system area's calibration_law is on (manual)
 BACKOFF_BASE_S = 0.5
 BACKOFF_MAX_S = 30.0
 STABLE_S = 10.0  # a run this long forgives the earlier failures
@@ -85,12 +87,26 @@ class Supervisor:
         self._stopping = False
         self.env = self._slot_env()
         self.client = self._is_client()
+        self.calibration_law = self._calibration_law()
 
     def _is_client(self) -> bool:
         """This head's station is a client (the role in its station record, read like the slot)."""
         return role.station_role(self.runtime) == role.CLIENT
 
+    def _calibration_law(self) -> bool:
+        """The system area's calibration_law as at this start (switching it on restarts the head)."""
+        path = self.runtime.config_path
+        if not path.exists():
+            return False
+        store = ConfigStore.open(path)
+        try:
+            return bool((store.get("system") or {}).get("calibration_law", False))
+        finally:
+            store.close()
+
     def _runs_here(self, run: ServiceRun) -> bool:
+        if run.spec.name == CALIBRATION_LAW and not self.calibration_law:
+            return False
         return not self.client or run.spec.name in CLIENT_SERVICES
 
     def _slot_env(self) -> dict[str, str]:
@@ -109,11 +125,15 @@ class Supervisor:
         for run in self.runs.values():
             if not run.spec.installed:
                 run.state = "not installed"
-            elif (self.only is not None and run.spec.name not in self.only) or not self._runs_here(run):
-                run.state = "disabled"
             else:
-                run.state = "starting"
-                self._tasks.append(asyncio.create_task(self._watch(run), name="watch-" + run.spec.name))
+                self._start_watch(run)
+
+    def _start_watch(self, run: ServiceRun) -> None:
+        if (self.only is not None and run.spec.name not in self.only) or not self._runs_here(run):
+            run.state = "disabled"
+        else:
+            run.state = "starting"
+            self._tasks.append(asyncio.create_task(self._watch(run), name="watch-" + run.spec.name))
 
     async def _spawn(self, run: ServiceRun) -> asyncio.subprocess.Process:
         env = dict(self.env)
@@ -173,6 +193,7 @@ class Supervisor:
             names = [name]
         if name == "all":
             self.env, self.client = self._slot_env(), self._is_client()
+            self.calibration_law = self._calibration_law()
         stopping = []
         for n in names:
             run = self.runs[n]
@@ -185,6 +206,12 @@ class Supervisor:
         await asyncio.gather(*(stop_child(r.proc) for r in stopping if r.proc is not None))
         for r in stopping:
             r.wake.set()
+        if name == "all":  # switched on since the start (the Calibration Law Agent): it starts now
+            for r in self.runs.values():
+                if r.spec.installed and r.state == "disabled":
+                    self._start_watch(r)
+                    if r.state != "disabled":
+                        names.append(r.spec.name)
         return names
 
     def status(self) -> list[dict[str, object]]:

@@ -40,6 +40,7 @@ def test_a_service_is_installed_exactly_when_no_issue_is_pending() -> None:
         "mqtt-bridge",
         "ocpp16",
         "load-management",
+        "calibration-law",
     }
 
 
@@ -79,5 +80,5 @@ def test_areas_without_a_reader_are_marked() -> None:
     )
     (chargepoint,) = [row for row in table.splitlines() if row.startswith("| `chargepoint` |")]
     assert chargepoint.endswith(
-        "| `controller-agent`, `ocpp16`, `modbus-server`, `jupicore`, `load-management` |"
+        "| `controller-agent`, `ocpp16`, `modbus-server`, `jupicore`, `load-management`, `calibration-law` |"
     )

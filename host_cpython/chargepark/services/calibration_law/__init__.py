@@ -1,1 +1,1 @@
-"""Calibration Law Agent service (not built yet)."""
+"""Calibration Law Agent service: calibration-law settings judged, signed session records kept."""
