@@ -107,6 +107,8 @@ FIXED: dict[str, Role] = {
     "time_settings": OPERATOR,
     "system_info": USER,
     "system_reboot": OPERATOR,  # as restarting one service
+    "calibration_law_status": USER,  # System Control/Calibration Law: the overview
+    "calibration_law_on": OPERATOR,  # its switch restarts every service, as the reboot
     "module_switch": MANUFACTURER,  # ends the server's services on this head: none of the Operator's rights
     "developer_status": MANUFACTURER,  # Developer Mode is none of the Operator's rights: "no restrictions"
     "developer_password": MANUFACTURER,

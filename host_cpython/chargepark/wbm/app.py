@@ -11,6 +11,7 @@ from chargepark.auth.guard import authorize
 from chargepark.wbm import (
     backup,
     bridge,
+    calibration,
     config,
     history,
     login,
@@ -31,7 +32,7 @@ from chargepark.wbm.whitelist import router as whitelist_router
 ROUTERS = (login.router, park.router, history.router, config.router, operations.router, system.router,
            modbus.router, bridge.router,
            network.router, backup.router, software.router, certificate_router, whitelist_router, rfidboard_router,
-           loadmgmt_router, ocpp_router)  # fmt: skip
+           loadmgmt_router, ocpp_router, calibration.router)  # fmt: skip
 DESCRIPTION = (
     "The WBM API of a chargepark head (docs/wbm-api.md). Log in with POST /api/wbm/auth/login; the session "
     "cookie and, on every state-changing request, the session's CSRF token in X-CSRF-Token. Roles as the "

@@ -1,6 +1,7 @@
 """WBM pages of System Control (manual "WBM - System Control"): Status (the head, the services, restart,
 reboot), Time (set, from the browser, NTP, time zone), Import/Export per sub-register, Log Files,
-Developer Mode (user-app's password), Module Switch (this head becomes a client) and Software (a signed bundle: upload, verify, install, progress)."""
+Developer Mode (user-app's password), Module Switch (this head becomes a client), Software (a signed bundle: upload, verify, install, progress)
+and Calibration Law (the settings judged, red not compliant, yellow a warning; the switch)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ NAV: Nav = (
     ("/wbm/developer", "System Control/Developer Mode", "developer_status"),
     ("/wbm/module-switch", "System Control/Module Switch", "module_switch"),
     ("/wbm/software", "System Control/Software", "software_status"),
+    ("/wbm/calibration-law", "System Control/Calibration Law", "calibration_law_status"),
 )
 ZONES = sorted(zoneinfo.available_timezones())
 NTP_SERVERS = 3  # the system area's ntp_servers hold at most three
@@ -83,6 +85,29 @@ async def reboot(request: Request) -> Response:
     if r.status_code != 200:
         return refused(p, r)
     return _done(p, p.gettext("The system restarts: every service is stopped and started again."))
+
+
+# ---- Calibration Law -----------------------------------------------------------------------------
+
+
+@router.get("/calibration-law", response_class=HTMLResponse)
+async def calibration_law(request: Request) -> Response:
+    p = await page(request)
+    law = await p.api.get("/api/wbm/calibration-law")
+    if law is None:
+        return to_login(request)
+    return p.render("calibration_law.html", law=law)
+
+
+@router.post("/calibration-law/switch-on", response_class=HTMLResponse)
+async def calibration_law_on(request: Request) -> Response:
+    p = await page(request)
+    if not htmx_only(request):
+        return Response(status_code=400)
+    r = await p.api.call("POST", "/api/wbm/calibration-law/switch-on")
+    if r.status_code != 200:
+        return refused(p, r)
+    return _done(p, p.gettext("Calibration law is on: the system restarts with the Calibration Law Agent."))
 
 
 # ---- Time ----------------------------------------------------------------------------------------
