@@ -249,7 +249,7 @@ EVENTS = (
     "rfid_board",  # arg: the CHARX RFID/NFC board's firmware version "major.minor", when first known
     "meter_ident",  # arg: [serial number, firmware version] of the energy meter as read at its start ("": none)
     "meter_key",  # arg: a signing meter's public key (DER SubjectPublicKeyInfo, hex) as read at its start
-    "meter_signed",  # arg: [session id, OCMF record or "", 0 or why not] (iomodule/signing.py) after session_stop
+    "meter_signed",  # arg: [session id, OCMF record or "", 0 or why not] (iomodule/signing.py) after session_stop or release false
 )
 EV_SESSION_START = const(0)
 EV_SESSION_STOP = const(1)

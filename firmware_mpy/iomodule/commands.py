@@ -47,8 +47,11 @@ _sets("teach_wait", "teach_waiting", _on_off("waiting"),
 
 @_on("release", _on_off("released"),
      doc="charging release (dashboard, remote, OCPP, Modbus); permanent mode is always released. Also the OCPP "
-         "service's decision on a card read here: ends Authorization Request ongoing")  # fmt: skip
+         "service's decision on a card read here: ends Authorization Request ongoing. Taken back in a released "
+         "session, it ends a signing meter's transaction (event meter_signed follows)")  # fmt: skip
 def _release(p, on):
+    if not on and p.release_cmd and not p.permanent and p.session.released:
+        p.end_meter_transaction()  # the transaction stops: a signing meter signs it now
     p.release_cmd = on
     p.asking_at = -1
 

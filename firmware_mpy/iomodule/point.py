@@ -74,6 +74,7 @@ class ChargePoint:
         self.ea = EventActions(self.n_out)
         self.protections = Protections(nv if nv is not None else NvState())
         self.session = Session()
+        self.meter_tx = False  # the meter's transaction of this session runs
         self.locking = Locking()
         self.phase_switch = PhaseSwitch()
         # MicroPython has no starred tuple display: concatenate.
@@ -266,10 +267,17 @@ class ChargePoint:
     def session_began(self):
         if self.metered:
             self.hal.meter_transaction(True, self.session.count)
+            self.meter_tx = True
+
+    def end_meter_transaction(self):
+        """A signing meter's transaction ends with the session, or before it when the release is taken back
+        (a remote or local stop): the record then covers what the transaction charged, and comes now."""
+        if self.meter_tx:
+            self.meter_tx = False
+            self.hal.meter_transaction(False, self.session.count)
 
     def session_ended(self, reason):
-        if self.metered:
-            self.hal.meter_transaction(False, self.session.count)
+        self.end_meter_transaction()
         if reason != d.STOP_EV_DISCONNECTED:
             self.release_cmd = False  # aborted: the next session needs a new release
             self.rfid_at = -1

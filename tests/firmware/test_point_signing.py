@@ -2,11 +2,13 @@
 CPython: the simulated board's meter line carries a signing meter (meter_case.SigningScript); the point
 reports the meter's public key once (event meter_key), starts the meter's transaction at the session's
 start and stops it at its end, and reports the OCMF record after session_stop (event meter_signed,
-[session id, record, 0]). (That polling a signing meter allocates nothing between session edges is
+[session id, record, 0]); a remote stop (the release taken back, the vehicle still plugged in) stops the
+meter's transaction then, and its record comes before the session's end. (That polling a signing meter allocates nothing between session edges is
 test_meter_codec's allocation check, which covers every map.)"""
 
 import json
 
+import pytest
 from simpoint import FULL, ROOT
 
 HERE = ROOT / "tests" / "firmware"
@@ -32,30 +34,38 @@ def run(ms):
     while t < end:
         t += 10
         sb.tick(t)
+events = []
+def drain():
+    while True:
+        ev = sb.point.pop_event()
+        if ev is None:
+            break
+        if ev[0] in (d.EV_METER_KEY, d.EV_SESSION_START, d.EV_SESSION_STOP, d.EV_METER_SIGNED):
+            events.append([d.EVENTS[ev[0]], ev[1]])
 run(3000)
+sb.point.command("release", True)
 sb.plant.plug(32, True)
 run(3000)
 state_after_start = regs[meter_case.SIGNING["state"]]
+if %r:  # a remote stop: the release taken back while the vehicle stays
+    sb.point.command("release", False)
+    run(3000)
+    drain()
+    events.append(["stopped remotely", regs[meter_case.SIGNING["state"]]])
 sb.plant.unplug()
 run(3000)
-events = []
-while True:
-    ev = sb.point.pop_event()
-    if ev is None:
-        break
-    if ev[0] in (d.EV_METER_KEY, d.EV_SESSION_START, d.EV_SESSION_STOP, d.EV_METER_SIGNED):
-        events.append([d.EVENTS[ev[0]], ev[1]])
+drain()
 print(json.dumps({"active": state_after_start, "commands": meter.commands,
                   "state": regs[meter_case.SIGNING["state"]], "events": events}))
 """
 
 
-def script():
-    cfg = dict(FULL, meter_type="wm3m4")
-    return SCRIPT % (str(BOARD), json.dumps(cfg).replace("true", "True").replace("false", "False"))
+def script(remote_stop=False):
+    cfg = dict(FULL, meter_type="wm3m4", release_mode="dashboard")
+    return SCRIPT % (str(BOARD), json.dumps(cfg).replace("true", "True").replace("false", "False"), remote_stop)
 
 
-def check(out):
+def check(out, remote_stop=False):
     from binascii import hexlify
 
     import meter_case
@@ -65,7 +75,12 @@ def check(out):
     assert out["active"] == 1 and out["state"] == 0
     assert out["commands"] == [sg["start"], sg["stop"]]
     names = [e[0] for e in out["events"]]
-    assert names == ["meter_key", "session_start", "session_stop", "meter_signed"], names
+    if remote_stop:  # the record comes when the release is taken back, the session ends at unplug
+        assert names == ["meter_key", "session_start", "meter_signed", "stopped remotely", "session_stop"], names
+        assert out["events"][3][1] == 0  # the meter's transaction ended with the release
+        out["events"][2:5] = [out["events"][4], out["events"][2]]
+    else:
+        assert names == ["meter_key", "session_start", "session_stop", "meter_signed"], names
     key = meters.KEY_PREFIX + "".join("%04X" % (0x0100 + i) for i in range(sg["key_regs"]))
     assert out["events"][0][1] == key
     session = out["events"][1][1][0]
@@ -74,12 +89,14 @@ def check(out):
     assert out["events"][3][1] == [session, record, 0]
 
 
-def test_on_micropython(micropython):
-    out = json.loads(micropython.run(script(), extra_path=[HERE]))
-    check(out)
+@pytest.mark.parametrize("remote_stop", [False, True])
+def test_on_micropython(micropython, remote_stop):
+    out = json.loads(micropython.run(script(remote_stop), extra_path=[HERE]))
+    check(out, remote_stop)
 
 
-def test_on_cpython():
+@pytest.mark.parametrize("remote_stop", [False, True])
+def test_on_cpython(remote_stop):
     import contextlib
     import io
     import sys
@@ -87,5 +104,5 @@ def test_on_cpython():
     sys.path.insert(0, str(HERE))
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
-        exec(script(), {})
-    check(json.loads(buf.getvalue()))
+        exec(script(remote_stop), {})
+    check(json.loads(buf.getvalue()), remote_stop)

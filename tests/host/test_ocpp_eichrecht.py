@@ -169,3 +169,49 @@ def test_a_point_without_a_signing_meter_stops_at_once(tmp_path: Path) -> None:
             assert not r.cs.actions("DataTransfer")
 
     run(scenario())
+
+
+@pytest.mark.parametrize("by", ["remote", "same card"])
+def test_a_stop_by_the_backend_or_the_card_waits_for_the_record_the_release_withdrawal_brings(
+    tmp_path: Path, by: str
+) -> None:
+    """RemoteStopTransaction, or the same card again (PresentingRFIDEndCharging): the module is told
+    `release false`, its meter signs then (iomodule: the release taken back ends the meter's transaction)
+    and the StopTransaction, reason Remote or Local, carries that record; the vehicle's leaving later sends
+    no second one."""
+    meter = SigningMeter(SIGNING, "79123456", "1.0")
+
+    async def scenario() -> None:
+        async with rig(tmp_path, VendorAtKeyTransfer="V", PresentingRFIDEndCharging=True) as r:
+            know_key(r, UIDS[0], meter)
+            await r.until("booted", lambda: r.cs.actions("StatusNotification"))
+            await r.event(UIDS[0], "session_start", [7, 1000])
+            if by == "remote":
+                await r.event(UIDS[0], "session_release", [7, 1000])
+            else:
+                await r.event(UIDS[0], "rfid_read", "CAFE01")
+                await r.until("released", lambda: (UIDS[0], "release", True) in r.ops.sent)
+                await r.event(UIDS[0], "session_release", [7, 1000])
+            starts = await r.until("start", lambda: r.cs.actions("StartTransaction"))
+            r.set_live(UIDS[0], status="Charging", energy_wh=1400)
+            if by == "remote":
+                stop_call = call.RemoteStopTransaction(transaction_id=1001)  # the Central System's first id
+                assert (await r.cs_call(stop_call)).status == "Accepted"
+            else:
+                await r.event(UIDS[0], "rfid_read", starts[0].payload["idTag"])
+            await r.until("release withdrawn", lambda: (UIDS[0], "release", False) in r.ops.sent)
+            await asyncio.sleep(0.5)
+            assert not r.cs.actions("StopTransaction")  # it waits for the meter
+            await r.event(UIDS[0], "meter_signed", [7, signed_session(meter, 1000, 1400), 0])
+            stop = (await r.until("stop", lambda: r.cs.actions("StopTransaction")))[0].payload
+            assert stop["reason"] == ("Remote" if by == "remote" else "Local") and stop["meterStop"] == 1400
+            (signed,) = [
+                v for v in stop["transactionData"][0]["sampledValue"] if v.get("format") == "SignedData"
+            ]
+            readings = [round(rd["RV"] * 1000) for rd in verify(meter.public_key_hex, signed["value"])["RD"]]
+            assert readings == [1000, 1400]
+            await r.event(UIDS[0], "session_stop", [7, 1400, 400, 90, 50, chargedefs.STOP_EV_DISCONNECTED])
+            await asyncio.sleep(1.0)
+            assert len(r.cs.actions("StopTransaction")) == 1
+
+    run(scenario())

@@ -352,4 +352,4 @@ class Backend:
             tx = self.station.queue.running(uid)
             if tx is not None and tx.ref == ref:
                 await self._withdraw(uid)
-                self.station.stop(tx, self.station.meter_now(tx), "DeAuthorized")
+                self.station.end(tx, "DeAuthorized")

@@ -239,7 +239,7 @@ class ChargeBox(ChargePoint):  # type: ignore[misc]  # the ocpp package is untyp
         except pointops.CommandError as e:
             log.warning("remote stop at %s: %s", tx.uid, e.reason)
             return call_result.RemoteStopTransaction(status=RemoteStartStopStatus.rejected)
-        self.station.stop(tx, self.station.meter_now(tx), "Remote")
+        self.station.end(tx, "Remote")
         self.wake.set()
         return call_result.RemoteStopTransaction(status=RemoteStartStopStatus.accepted)
 

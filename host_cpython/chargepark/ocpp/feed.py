@@ -14,11 +14,10 @@ from ocpp.exceptions import OCPPError
 from chargepark import pointops, topics
 from chargepark.ocpp import eichrecht, vocab
 from chargepark.ocpp.backend import Backend
-from chargepark.ocpp.station import Pending
+from chargepark.ocpp.station import SIGNED_LATE, Pending, Signing
 
 log = logging.getLogger("chargepark.ocpp")
 RESUME = "(resume)"  # our own work items beside the module's events: no module event has these names
-SIGNED_LATE = "(signed late)"
 
 
 class Feed:
@@ -27,6 +26,7 @@ class Feed:
         self.station = backend.station
         self.events: asyncio.Queue[tuple[str, str, Any]] = asyncio.Queue()
         self._timers: set[asyncio.Task[None]] = set()
+        self.station.later = self._later
 
     def on_live(self, topic: str, raw: bytes) -> None:
         uid = topics.uid_of(topic, topics.AGENT_LIVE)
@@ -80,24 +80,21 @@ class Feed:
         elif name == "session_stop":
             stop = [int(v) for v in arg]
             tx = st.queue.running(uid)
-            if tx is not None and tx.session == stop[0] and eichrecht.signs(st.store, st.settings(), uid):
-                st.signing[uid] = stop  # its StopTransaction waits for the meter's signed record
-                self._later(eichrecht.SIGNED_WAIT_S, (uid, SIGNED_LATE, stop[0]))
+            waiting = st.signing.get(uid)
+            if waiting is not None and waiting.session == stop[0]:
+                pass  # the head's own stop waits for the record already; its reason stands
+            elif tx is not None and tx.session == stop[0] and eichrecht.signs(st.store, st.settings(), uid):
+                st.await_signed(uid, Signing(stop[0], stop))  # its StopTransaction waits for the record
             else:
                 await self.stopped(uid, stop)
         elif name == "meter_signed":  # [session, OCMF record or "", 0 or why not]
-            waiting = st.signing.get(uid)
-            if waiting is not None and waiting[0] == int(arg[0]):
-                del st.signing[uid]
-                if int(arg[2]):
-                    log.warning("point %s: its meter did not sign session %s (%s)", uid, arg[0], arg[2])
-                await self.stopped(uid, waiting, str(arg[1]) if not int(arg[2]) else "")
+            if int(arg[2]):
+                log.warning("point %s: its meter did not sign session %s (%s)", uid, arg[0], arg[2])
+            await self.signed(uid, int(arg[0]), str(arg[1]) if not int(arg[2]) else "")
         elif name == SIGNED_LATE:
-            waiting = st.signing.get(uid)
-            if waiting is not None and waiting[0] == arg:
-                del st.signing[uid]
+            if uid in st.signing and st.signing[uid].session == arg:
                 log.warning("point %s: no signed record for session %s: stopping without", uid, arg)
-                await self.stopped(uid, waiting)
+            await self.signed(uid, arg, "")
         elif name == "ea_message":
             st.info[uid] = str(arg)
             if arg == vocab.EMERGENCY_STOP:
@@ -115,9 +112,13 @@ class Feed:
             await self.plugged_in(uid, st.settings()["FreeModeUID"])
         self.backend.wake.set()
 
-    async def stopped(self, uid: str, stop: list[int], signed: str = "") -> None:
-        self.station.on_stop(uid, stop, signed)
+    async def stopped(self, uid: str, stop: list[int]) -> None:
+        self.station.on_stop(uid, stop)
         if self.station.queue.running(uid) is None:
+            await self.scheduled_availability(uid)
+
+    async def signed(self, uid: str, session: int, record: str) -> None:
+        if self.station.signed(uid, session, record) and self.station.queue.running(uid) is None:
             await self.scheduled_availability(uid)
 
     def _later(self, delay_s: float, item: tuple[str, str, Any]) -> None:
@@ -138,7 +139,7 @@ class Feed:
         if tx is not None:
             if tx.id_tag == tag and st.settings()["PresentingRFIDEndCharging"]:
                 await self.command(uid, "release", False)
-                st.stop(tx, st.meter_now(tx), "Local")
+                st.end(tx, "Local")
             else:  # another card, or the same without PresentingRFIDEndCharging: it changes nothing
                 await self.command(uid, "rfid_decided", "denied")  # ends Authorization Request ongoing
             return

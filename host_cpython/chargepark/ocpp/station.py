@@ -55,6 +55,20 @@ def connectors_of(points: dict[str, dict[str, Any]]) -> dict[int, str]:
     }
 
 
+SIGNED_LATE = "(signed late)"  # Feed's work item: a stop's wait for its signed record is over
+
+
+@dataclass
+class Signing:
+    """A stop waiting for the meter's signed record of `session`: the module's session_stop, or the head's
+    own (stop None: the meter reading and the reason it had then)."""
+
+    session: int
+    stop: list[int] | None
+    meter_wh: int = 0
+    reason: str = ""
+
+
 @dataclass(frozen=True)
 class Status:
     """What a StatusNotification says about one connector."""
@@ -121,7 +135,9 @@ class Station:
         self.scheduled_availability: dict[str, bool] = {}  # uid -> available once its transaction ends
         self.gone_since: dict[str, float] = {}  # uid -> when its live sample first showed no vehicle
         self.resuming: dict[str, int] = {}  # uid -> the transaction its point was released again for
-        self.signing: dict[str, list[int]] = {}  # uid -> its session_stop, waiting for the meter's record
+        self.signing: dict[str, Signing] = {}  # uid -> its stop, waiting for the meter's signed record
+        # Feed's timer: (delay, work item) into its queue; a stop that waits for a record expires by it
+        self.later: Callable[[float, tuple[str, str, Any]], None] | None = None
         # Points not seen released with their transaction since this service started or since their module
         # was offline: only there a missing release means the module restarted (elsewhere it is our own
         # stop under way).
@@ -244,6 +260,36 @@ class Station:
             self.emergency.discard(uid)
             reason = vocab.EMERGENCY_STOP
         return self.stop(tx, meter, reason, signed)
+
+    def end(self, tx: Transaction, reason: str) -> bool:
+        """The head ends a transaction (a remote stop, the same card again, DeAuthorized) after it told the
+        module `release false`: at a signing point, whose meter signs then, the StopTransaction waits for
+        the record (at most eichrecht.SIGNED_WAIT_S)."""
+        meter = self.meter_now(tx)
+        if self.later is None or not eichrecht.signs(self.store, self.settings(), tx.uid):
+            return self.stop(tx, meter, reason)
+        self.await_signed(tx.uid, Signing(tx.session, None, meter, reason))
+        return True
+
+    def await_signed(self, uid: str, waiting: Signing) -> None:
+        self.signing[uid] = waiting
+        if self.later is not None:
+            self.later(eichrecht.SIGNED_WAIT_S, (uid, SIGNED_LATE, waiting.session))
+
+    def signed(self, uid: str, session: int, record: str) -> bool:
+        """The meter's record of `session` ("" when it did not come): the stop that waited for it goes out."""
+        waiting = self.signing.get(uid)
+        if waiting is None or waiting.session != session:
+            return False
+        del self.signing[uid]
+        if waiting.stop is not None:
+            return self.on_stop(uid, waiting.stop, record)
+        tx = self.queue.running(uid)
+        return (
+            tx is not None
+            and tx.session == session
+            and self.stop(tx, waiting.meter_wh, waiting.reason, record)
+        )
 
     def lost_release(self, uid: str) -> Transaction | None:
         """The running transaction of a point whose module shows the vehicle but no release: the module
