@@ -62,7 +62,11 @@ print(json.dumps({"active": state_after_start, "commands": meter.commands,
 
 def script(remote_stop=False):
     cfg = dict(FULL, meter_type="wm3m4", release_mode="dashboard")
-    return SCRIPT % (str(BOARD), json.dumps(cfg).replace("true", "True").replace("false", "False"), remote_stop)
+    return SCRIPT % (
+        str(BOARD),
+        json.dumps(cfg).replace("true", "True").replace("false", "False"),
+        remote_stop,
+    )
 
 
 def check(out, remote_stop=False):
@@ -76,7 +80,9 @@ def check(out, remote_stop=False):
     assert out["commands"] == [sg["start"], sg["stop"]]
     names = [e[0] for e in out["events"]]
     if remote_stop:  # the record comes when the release is taken back, the session ends at unplug
-        assert names == ["meter_key", "session_start", "meter_signed", "stopped remotely", "session_stop"], names
+        assert names == ["meter_key", "session_start", "meter_signed", "stopped remotely", "session_stop"], (
+            names
+        )
         assert out["events"][3][1] == 0  # the meter's transaction ended with the release
         out["events"][2:5] = [out["events"][4], out["events"][2]]
     else:
