@@ -19,6 +19,7 @@ from chargepark.services.calibration_law.main import archive_path
 from chargepark.services.registry import SERVICES
 from chargepark.simmeter import SigningMeter
 from chargepark.supervisor import Supervisor
+from chargepark.web import i18n, messages
 from headkit import broker_runtime, stop
 from iomodule import meters
 from iomodule.signing import ocmf_record
@@ -157,3 +158,17 @@ def test_the_agent_runs_only_with_calibration_law_and_archives_the_signed_record
             await stop(broker)
 
     asyncio.run(scenario())
+
+
+def test_every_assessment_is_shown_in_german(tmp_path: Path) -> None:
+    """Each text a report gives matches a template of web/messages.py translated in the German catalog."""
+    store = ConfigStore.open(tmp_path / "config.db")
+    park(store, SigningMeter(SIGNING, "1", "1"))
+    texts = {c.text for c in checks.report(store)}
+    store.put("ocpp", {"SignedDataFormat": 0, "EichrechtAdminList": "04A1B2C3", "VendorAtKeyTransfer": "V"})
+    store.put("system", {"calibration_law": False})
+    texts |= {c.text for c in checks.report(store)}
+    store.close()
+    assert len(texts) == 14  # every assessment of checks.py
+    german = i18n.gettext_of("de")
+    assert sorted(t for t in texts if messages.translate(t, german) == t) == []

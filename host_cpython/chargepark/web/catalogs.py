@@ -21,9 +21,11 @@ from chargepark.wbm.groups import GROUPS
 from chargepark.web import bridgeform, eventactions, forms, i18n, messages, modbusform, netform, status
 
 WEB = Path(__file__).parent
-# Values the pages pass through gettext that no table above names (park roles, bus and service states).
+# Values the pages pass through gettext that no table above names (park roles, bus and service states,
+# the calibration law checks' scopes).
 STATES = ("server", "client", "standalone", "online", "offline", "running", "stopped", "starting",
-          "restarting", "disabled", "backoff", "not installed", "on", "off", "Not configured")  # fmt: skip
+          "restarting", "disabled", "backoff", "not installed", "on", "off", "Not configured",
+          "system", "point", "ocpp")  # fmt: skip
 
 
 def static_msgids() -> set[str]:

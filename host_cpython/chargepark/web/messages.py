@@ -61,6 +61,21 @@ TEMPLATES = (
     "at most one '+' (the device id) in the local topic",
     "a remote -> local row forwards one remote topic or a '#' tree",
     "topics with white space cannot be bridged",
+    # chargepark.services.calibration_law.checks: the assessments of the Calibration Law page
+    "a signing energy meter",
+    "no signing energy meter (calibration law needs one: %s)",
+    "the meter's public key was read",
+    "the meter's public key was not read yet (has the meter answered?)",
+    "no user identification: the signed records name nobody",
+    "the release identifies the user",
+    "OCMF records in StopTransaction",
+    "format %s cannot be produced: StopTransaction carries no signed data",
+    "the public keys go to the backend (DataTransfer)",
+    "empty: the backend does not get the meters' public keys",
+    "not card UIDs (hex): %s",
+    "%s admin card(s) (for the CHARX display; no display here)",
+    "the Calibration Law Agent runs",
+    "switched off: the Calibration Law Agent does not run",
 )
 
 

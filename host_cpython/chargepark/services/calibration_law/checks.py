@@ -72,13 +72,13 @@ def _ocpp(settings: dict[str, Any]) -> list[Check]:
     return [
         Check("ocpp", "", "SignedDataFormat", str(fmt), OK if fmt == 0 else ERROR,
               "OCMF records in StopTransaction" if fmt == 0 else
-              "format %d cannot be produced: StopTransaction carries no signed data" % fmt),
+              "format %s cannot be produced: StopTransaction carries no signed data" % fmt),
         Check("ocpp", "", "VendorAtKeyTransfer", vendor, OK if vendor else WARNING,
               "the public keys go to the backend (DataTransfer)" if vendor else
               "empty: the backend does not get the meters' public keys"),
         Check("ocpp", "", "EichrechtAdminList", ",".join(admins), WARNING if bad else OK,
               "not card UIDs (hex): %s" % ", ".join(bad) if bad else
-              "%d admin card(s) (for the CHARX display; no display here)" % len(admins)),
+              "%s admin card(s) (for the CHARX display; no display here)" % len(admins)),
     ]  # fmt: skip
 
 
