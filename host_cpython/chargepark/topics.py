@@ -37,6 +37,7 @@ AGENT_COMMAND_RESULT = "applications/controller-agent/charging_controllers/{uid}
 AGENT_UPDATE = "applications/controller-agent/update"
 AGENT_PARK_STATION = "applications/controller-agent/park/stations/{uid}"
 AGENT_PARK_CONFIG = "applications/controller-agent/park/charging_controllers/{uid}/config"
+AGENT_PARK_UPDATE = "applications/controller-agent/park/stations/{uid}/update"
 AGENT_UPDATE_PROGRESS = "applications/controller-agent/update/progress"
 SESSION_EVENT = "applications/jupicore/sessions/{uid}"
 RFID_RECENT = "applications/jupicore/rfid/recent"
@@ -158,6 +159,17 @@ TOPICS: tuple[Topic, ...] = (
         True,
         "the park server's configuration of a client's point, bridged to the client, whose agent stores it "
         "(validated whole, park/client.py) and sends it to the module",
+        qos=1,
+    ),
+    Topic(
+        AGENT_PARK_UPDATE,
+        'JSON `{"id": "...", "station": <uid>, "positions": [..] or "all", "manifest": <manifest.json text>, '
+        '"image": <firmware.img, base64>}`',
+        False,
+        "a board image for a park client's modules, bridged to that client only, whose agent checks it against "
+        "the manifest's SHA-256, stores it and runs the bus update (park/update.py); progress on "
+        "AGENT_UPDATE_PROGRESS, bridged back",
+        outside="`chargepark bundle install` on the park server",
         qos=1,
     ),
     Topic(

@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.progress import Progress, TaskID
 
 from chargepark import topics
+from chargepark.park import update as park_update
 from chargepark.progressbar import label, transfer_progress
 from chargepark.runtime import of_data
 
@@ -27,13 +28,14 @@ from chargepark.runtime import of_data
 class UpdateBars:
     """One progress bar per bus position, driven by the controller agent's progress events."""
 
-    def __init__(self, progress: Progress) -> None:
+    def __init__(self, progress: Progress, where: str = "") -> None:
         self.progress = progress
+        self.where = where  # "station <uid>, " for a park client's modules
         self.tasks: dict[object, TaskID] = {}
 
     def _task(self, pos: object, total: int) -> TaskID:
         if pos not in self.tasks:
-            self.tasks[pos] = self.progress.add_task(label("position %s" % pos), total=total)
+            self.tasks[pos] = self.progress.add_task(label("%sposition %s" % (self.where, pos)), total=total)
         return self.tasks[pos]
 
     def show(self, event: dict[str, Any]) -> None:
@@ -43,13 +45,26 @@ class UpdateBars:
             self.progress.update(self._task(pos, total), completed=int(event["done"]), total=total)
         if state == "done":
             self.progress.console.print(
-                "position %s installed (firmware %s)" % (pos, event.get("version", "")), soft_wrap=True
+                "%sposition %s installed (firmware %s)" % (self.where, pos, event.get("version", "")),
+                soft_wrap=True,
             )
         elif state == "failed":
-            self.progress.console.print("position %s FAILED: %s" % (pos, event.get("error")), soft_wrap=True)
+            self.progress.console.print(
+                "%sposition %s FAILED: %s" % (self.where, pos, event.get("error")), soft_wrap=True
+            )
 
 
-def run_update(data: Path, image_dir: Path, positions: list[int] | None, timeout: float = 600.0) -> int:
+def run_update(
+    data: Path,
+    image_dir: Path,
+    positions: list[int] | None,
+    timeout: float = 600.0,
+    station: str = "",
+    quiet: float | None = None,
+) -> int:
+    """Asks this head's agent (or, with `station`, that park client's agent: the image itself goes over
+    the park link, park/update.py) to update the modules at `positions`; 0 when all were updated. No
+    progress for `quiet` seconds (a client that is away) fails it as the whole `timeout` does."""
     rt = of_data(data)
     if rt is None:
         print("chargepark: no running head in %s" % data, file=sys.stderr)
@@ -72,23 +87,32 @@ def run_update(data: Path, image_dir: Path, positions: list[int] | None, timeout
     client.loop_start()
     try:
         time.sleep(0.2)  # the subscription is in place before the request goes out
-        request = {"id": rid, "image_dir": str(image_dir.resolve()), "positions": positions or "all"}
-        retain = topics.entry(topics.AGENT_UPDATE).retained  # as the topic map says
-        client.publish(topics.AGENT_UPDATE, json.dumps(request), retain=retain).wait_for_publish()
+        if station:
+            topic = topics.fill(topics.AGENT_PARK_UPDATE, uid=station)
+            request = park_update.request(rid, station, image_dir, positions)
+        else:
+            topic = topics.AGENT_UPDATE
+            request = {"id": rid, "image_dir": str(image_dir.resolve()), "positions": positions or "all"}
+        entry = topics.entry(topic)  # retained and QoS as the topic map says
+        client.publish(topic, json.dumps(request), qos=entry.qos, retain=entry.retained).wait_for_publish()
         failed = 0
         deadline = time.monotonic() + timeout
+        heard = time.monotonic()
         with transfer_progress(Console()) as progress:
-            bars = UpdateBars(progress)
-            while time.monotonic() < deadline:
+            bars = UpdateBars(progress, "station %s, " % station if station else "")
+            while time.monotonic() < deadline and (quiet is None or time.monotonic() - heard < quiet):
                 try:
                     event = events.get(timeout=1.0)
                 except queue.Empty:
                     continue
+                heard = time.monotonic()
                 if event.get("state") == "finished":
                     return 1 if failed else 0
                 failed += event.get("state") == "failed"
                 bars.show(event)
-        print("chargepark: no answer from the controller agent within %.0f s" % timeout, file=sys.stderr)
+        waited = timeout if time.monotonic() >= deadline else quiet
+        print("chargepark: no answer from the controller agent%s within %.0f s"
+              % (" of station %s" % station if station else "", waited or 0), file=sys.stderr)  # fmt: skip
         return 1
     finally:
         client.loop_stop()

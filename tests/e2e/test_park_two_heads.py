@@ -124,7 +124,12 @@ def test_the_server_shows_configures_and_releases_the_clients_point(park: tuple[
     want = read_store(server.data, lambda st: pushed.checksum(st, CLIENT_POINT))  # what the REST waited for
     assert want and client.module()["config_checksum"] == want
 
-    # An EV at the client's point; the server's REST releases it.
+    charge_at_client(server, client)
+    assert client.module()["contactor"]
+
+
+def charge_at_client(server: Head, client: Head) -> None:
+    """An EV at the client's point; the server's REST releases it and shows it charging."""
     for step in ("plug", "charge"):
         out = cli("sim", "--data", str(client.data), "--point", "1", step)
         assert out.returncode == 0, out.stdout + out.stderr
@@ -136,4 +141,3 @@ def test_the_server_shows_configures_and_releases_the_clients_point(park: tuple[
     until("the server shows the client's point charging", lambda: server.rest(
         "GET", "/charging-controllers/%s/data?param_list=status" % CLIENT_POINT) == (200, {"status": "Charging"}),
         30)  # fmt: skip
-    assert client.module()["contactor"]

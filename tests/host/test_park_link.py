@@ -44,12 +44,14 @@ def test_the_bridge_section_names_the_server_and_routes_the_agents_topics_by_dir
         ["applications/controller-agent/charging_controllers/+/event", "out", "1"],
         ["applications/controller-agent/charging_controllers/+/command_result", "out", "0"],
         ["applications/controller-agent/park/stations/CPC0001", "out", "1"],  # its own report only
+        ["applications/controller-agent/update/progress", "out", "0"],
         ["applications/controller-agent/charging_controllers/+/command", "in", "0"],
         ["applications/controller-agent/park/charging_controllers/+/config", "in", "1"],
+        ["applications/controller-agent/park/stations/CPC0001/update", "in", "1"],  # its own updates only
     ]
     assert [p for p, _w, _q in link.ROUTES] == [
         topics.AGENT_LIVE, topics.AGENT_EVENT, topics.AGENT_COMMAND_RESULT, topics.AGENT_PARK_STATION,
-        topics.AGENT_COMMAND, topics.AGENT_PARK_CONFIG,
+        topics.AGENT_UPDATE_PROGRESS, topics.AGENT_COMMAND, topics.AGENT_PARK_CONFIG, topics.AGENT_PARK_UPDATE,
     ]  # fmt: skip
 
 

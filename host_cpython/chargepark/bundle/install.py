@@ -39,6 +39,7 @@ INSTALLER = ServiceSpec(
     client_id="chargepark-bundle-install",
 )
 RETAINED_S = 1.0  # the broker hands out the retained point states within this
+CLIENT_QUIET_S = 60.0  # a park client silent this long is counted failed (away; a module's boot wait is 20 s)
 
 
 @dataclass
@@ -149,35 +150,47 @@ def install_head(data: Path, verified: Verified, console: Console, timeout: floa
     return slot
 
 
-def module_positions(data: Path) -> dict[str, list[int]]:
-    """Board -> bus positions of this station's modules (the park model's discovered modules)."""
+def module_positions(data: Path, own: str) -> dict[str, dict[str, list[int]]]:
+    """Station -> board -> bus positions of the park's modules (the park model's discovered modules): ""
+    for this head's own bus, else a client station of this head's park (its station record: role client)."""
     store = ConfigStore.open(data / STORE_FILE)
     try:
         modules: dict[str, Any] = store.get("module")
+        stations: dict[str, Any] = store.get("station")
     finally:
         store.close()
-    out: dict[str, list[int]] = {}
+    clients = {uid for uid, st in stations.items() if st["role"] == "client" and uid != own}
+    out: dict[str, dict[str, list[int]]] = {}
     for m in modules.values():
-        out.setdefault(str(m["device_name"]), []).append(int(m["position"]))
+        station = str(m["station"]) if m["station"] in clients else ""
+        out.setdefault(station, {}).setdefault(str(m["device_name"]), []).append(int(m["position"]))
     return out
 
 
 def install_images(data: Path, slot: str, verified: Verified, console: Console) -> int:
-    """Each board's image to the modules of that board, through the running head's controller agent."""
+    """Each board's image to the modules of that board, through the running head's controller agent: this
+    head's own bus first, then each client station's (the image itself sent over the park link). Returns
+    the number of updates that failed."""
     from chargepark.updatecli import run_update
 
     if not verified.parts("image"):
         return 0
-    if of_data(data) is None:
+    rt = of_data(data)
+    if rt is None:
         console.print("no running head: the IO-module images stay in slot %s (chargepark update)" % slot)
         return 0
     extract(verified, "image", slots.root(data) / slot / "bundle")
     failed = 0
-    positions = module_positions(data)
-    for board in sorted({p["board"] for p in verified.parts("image")}):
-        if positions.get(board):
-            image_dir = slots.root(data) / slot / "bundle" / "images" / board
-            failed += run_update(data, image_dir, sorted(positions[board])) != 0
+    targets = module_positions(data, str(rt.bus.get("station", "")))
+    for station in sorted(targets):  # "" (this bus) first
+        for board in sorted({p["board"] for p in verified.parts("image")}):
+            if targets[station].get(board):
+                image_dir = slots.root(data) / slot / "bundle" / "images" / board
+                if station:
+                    console.print("park client %s: %s image to its modules" % (station, board))
+                code = run_update(data, image_dir, sorted(targets[station][board]), station=station,
+                                  quiet=CLIENT_QUIET_S if station else None)  # fmt: skip
+                failed += code != 0
     return failed
 
 

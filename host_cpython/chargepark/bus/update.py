@@ -24,6 +24,10 @@ from chargepark.bus.transport import SerialTransport, SimTransport, Transport
 from chargepark.progressbar import label, transfer_progress
 
 CHUNK = 512
+# A module answers an update request only once it wrote the chunk (or, at the end, unpacked the whole image):
+# slower than a poll's answer on a loaded machine, so the head repeats the frame for up to this long (a
+# repeat gets the cached answer, never a second write).
+UPDATE_WAIT_S = 5.0
 Progress = Callable[[int, int], None]
 
 
@@ -55,14 +59,18 @@ async def send_image(
     the digest of `blob`.
     """
     digest = sha256 or hashlib.sha256(blob).digest()
-    await agent.request(position, catalog.UPDATE_BEGIN, len(blob), digest, board, CHUNK)
+    retries = max(agent.retries, int(UPDATE_WAIT_S / agent.timeout))
+    await agent.request(position, catalog.UPDATE_BEGIN, len(blob), digest, board, CHUNK, retries=retries)
     offset = 0
     while offset < len(blob):
         data = blob[offset : offset + CHUNK]
-        offset = (await agent.request(position, catalog.UPDATE_CHUNK, offset, data, crc32(data)))[0]
+        answer = await agent.request(
+            position, catalog.UPDATE_CHUNK, offset, data, crc32(data), retries=retries
+        )
+        offset = answer[0]
         if progress:
             progress(offset, len(blob))
-    (slot,) = await agent.request(position, catalog.UPDATE_END)
+    (slot,) = await agent.request(position, catalog.UPDATE_END, retries=retries)
     return str(slot)
 
 

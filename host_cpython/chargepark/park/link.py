@@ -27,8 +27,10 @@ ROUTES: tuple[tuple[str, str, int], ...] = (
     (topics.AGENT_EVENT, "out", 1),  # sessions: kept while the server is away
     (topics.AGENT_COMMAND_RESULT, "out", 0),
     (topics.AGENT_PARK_STATION, "out", 1),
+    (topics.AGENT_UPDATE_PROGRESS, "out", 0),  # a client's update, for the server's installer
     (topics.AGENT_COMMAND, "in", 0),  # a command the server could not deliver now is not run later
     (topics.AGENT_PARK_CONFIG, "in", 1),
+    (topics.AGENT_PARK_UPDATE, "in", 1),  # a client that is away misses it: the installer times out
 )
 
 
@@ -53,8 +55,9 @@ def bridge(host: str, port: int, station: str) -> str:
         "keepalive_interval %d" % KEEPALIVE_S,
     ]
     for pattern, way, qos in ROUTES:
-        # its own station's report only; the point topics of every point (the agents tell theirs apart)
-        own = pattern == topics.AGENT_PARK_STATION
+        # its own station's report and update only; the point topics of every point (the agents tell
+        # theirs apart)
+        own = pattern in (topics.AGENT_PARK_STATION, topics.AGENT_PARK_UPDATE)
         topic = topics.fill(pattern, uid=station) if own else topics.subscription(pattern)
         lines.append("topic %s %s %d" % (topic, way, qos))
     return "\n".join(lines) + "\n"

@@ -9,9 +9,10 @@ A load circuit's higher-level meter on a point's RS-485 line is read by that poi
 `higher_meter`); the agent asks the module for its reading every second and publishes it like the Modbus
 Client's Modbus/TCP meters (topics.MODBUS_CLIENT_METER).
 In a client/server park (manual "System Control/Module Switch") a client's agent reports its station and
-modules to the server and takes each point's configuration from it (park/client.py); the server's agent
-takes the clients' modules over (park/server.py). The topics travel over ETH1 by the client broker's bridge
-(park/link.py); each agent answers the commands of its own bus's points only.
+modules to the server and takes each point's configuration (park/client.py) and its modules' images
+(park/update.py) from it; the server's agent takes the clients' modules over (park/server.py). The topics
+travel over ETH1 by the client broker's bridge (park/link.py); each agent answers the commands of its own
+bus's points only.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from chargepark.datahub import control, pushed
 from chargepark.mqtt import MqttLink
 from chargepark.park import client as park_client
 from chargepark.park import role
+from chargepark.park import update as park_update
 from chargepark.park.client import ParkClient
 from chargepark.park.model import record_discovery
 from chargepark.park.server import ParkServer
@@ -90,6 +92,7 @@ class AgentBridge:
         self._configuring: dict[int, asyncio.Lock] = {}
         self.client: ParkClient | None = None  # this head is a park client
         self.server: ParkServer | None = None  # this head is the park's server
+        self.images: Path | None = None  # a client's data directory: the server's images go below it
 
     def uid_position(self, uid: str) -> int | None:
         return next((p for p, u in self.uids.items() if u == uid), None)
@@ -283,13 +286,17 @@ class AgentBridge:
     def on_update(self, topic: str, raw: bytes) -> None:
         self._spawn(self.update(raw))
 
+    def report(self, **fields: Any) -> None:
+        self.link.publish(topics.AGENT_UPDATE_PROGRESS, json.dumps(fields))
+
+    def refused(self, rid: str, error: str) -> None:
+        """A request not run at all: its one failure, then `finished` (the asker stops waiting)."""
+        self.report(id=rid, position=0, done=0, total=0, state="failed", error=error)
+        self.report(id=rid, position=0, done=0, total=0, state="finished", error="")
+
     async def update(self, raw: bytes) -> None:
         """Installs an image on the asked modules, one after another, reporting progress."""
-        progress_topic = topics.AGENT_UPDATE_PROGRESS
-
-        def report(**fields: Any) -> None:
-            self.link.publish(progress_topic, json.dumps(fields))
-
+        report = self.report
         try:
             req = json.loads(raw)
             rid = str(req.get("id", ""))
@@ -298,7 +305,7 @@ class AgentBridge:
             wanted = req.get("positions", "all")
             positions = sorted(self.uids) if wanted == "all" else [int(p) for p in wanted]
         except (ValueError, KeyError, TypeError, OSError) as e:
-            report(id=locals().get("rid", ""), position=0, done=0, total=0, state="failed", error=str(e))
+            self.refused(str(locals().get("rid", "")), str(e))
             return
         for position in positions:
             total = len(blob)
@@ -315,6 +322,26 @@ class AgentBridge:
             except (BusError, ValueError) as e:
                 report(id=rid, position=position, done=0, total=total, state="failed", error=str(e))
         report(id=rid, position=0, done=0, total=0, state="finished", error="")
+
+    def on_park_update(self, topic: str, raw: bytes) -> None:
+        self._spawn(self.park_update(raw))
+
+    async def park_update(self, raw: bytes) -> None:
+        """The park server's image for this client's modules: checked and stored here (park/update.py),
+        then the bus update as a local request's."""
+        assert self.client is not None and self.images is not None
+        try:
+            rid, image_dir, positions = await asyncio.to_thread(
+                park_update.accept, raw, self.station, self.images
+            )
+        except park_update.Refused as e:
+            log.warning("update from the park server refused: %s", e)
+            self.refused(e.rid, "refused by station %s: %s" % (self.station, e))
+            return
+        log.info("update %s from the park server: image stored in %s", rid, image_dir)
+        await self.update(
+            json.dumps({"id": rid, "image_dir": str(image_dir), "positions": positions}).encode()
+        )
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
@@ -341,7 +368,9 @@ async def serve(runtime: Runtime) -> None:
     bridge = AgentBridge(agent, link, store, station)
     if role.station_role(runtime) == role.CLIENT:
         bridge.client = ParkClient(store, link.publish, station)
+        bridge.images = Path(runtime.data_dir)
         await link.subscribe(topics.subscription(topics.AGENT_PARK_CONFIG), bridge.on_park_config)
+        await link.subscribe(topics.fill(topics.AGENT_PARK_UPDATE, uid=station), bridge.on_park_update)
     else:
         bridge.server = ParkServer(store, link.publish, station)
         bridge.server.publish_configs()  # retained: a client that connects later gets them too

@@ -26,6 +26,7 @@ SPEC = ServiceSpec(
         topics.CONFIG_VERSION,
         topics.AGENT_PARK_STATION,
         topics.AGENT_PARK_CONFIG,
+        topics.AGENT_PARK_UPDATE,
     ),
     client_id="charx-controller-agent",
 )
