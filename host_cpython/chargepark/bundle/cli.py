@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import fcntl
 import subprocess
 import sys
 import tempfile
@@ -41,8 +42,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def build_wheel(dest: Path) -> Path:
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dest), str(TREE)],
-                   check=True)  # fmt: skip
+    """The tree's wheel. setuptools builds in the tree's own build/ directory, so two builds of one tree at
+    once break each other's files: a lock beside the tree makes the second wait."""
+    with open(TREE / "build" / ".wheel.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dest), str(TREE)],
+                       check=True)  # fmt: skip
     (wheel,) = dest.glob("chargepark-*.whl")
     return wheel
 
