@@ -24,6 +24,8 @@ from iomodule.meter import MeterLine
 from iomodule.modbus_rtu import RtuMaster
 from pymodbus.client import AsyncModbusTcpClient
 
+from tests.host.test_meter_rtu_pymodbus import PtyPort
+
 SIGNING = meters.MAPS["wm3m4"]["signing"]
 READING = [230000, 230000, 230000, 16000, 16000, 16000, 11040000, 12345, 990, 50000]
 
@@ -119,24 +121,6 @@ def test_signing_commands_out_of_order_are_refused() -> None:
     assert MeterImage(meters.MAPS["em24"]).signer is None  # only a map with signing registers signs
 
 
-class _PtyPort:
-    """The master end of a pty as the firmware's RTU port (non-blocking write/readinto)."""
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-
-    def write(self, buf: bytes | bytearray) -> None:
-        os.write(self.fd, bytes(buf))
-
-    def readinto(self, buf: bytearray) -> int:
-        try:
-            data = os.read(self.fd, len(buf))
-        except BlockingIOError:
-            return 0
-        buf[: len(data)] = data
-        return len(data)
-
-
 def _run_until(line: MeterLine, t0: float, what: Callable[[], Any], within_s: float) -> Any:
     deadline = time.monotonic() + within_s
     while time.monotonic() < deadline:
@@ -161,7 +145,7 @@ def test_firmware_driver_gets_a_verifiable_record_from_the_simulated_iskra() -> 
     image.show(READING)
     server = asyncio.run_coroutine_threadsafe(serve_rtu(image, path, 19200), loop).result(10)
     try:
-        line = MeterLine(RtuMaster(_PtyPort(fd), 19200, 300), 1, 200, 3)
+        line = MeterLine(RtuMaster(PtyPort(fd), 19200, 300), 1, 200, 3)
         line.fit("wm3m4", "none")
         t0 = time.monotonic()
         assert image.signer is not None

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import html
 import re
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,7 +15,7 @@ from chargepark.services.web_server import pages
 from chargepark.wbm.app import create_app
 from chargepark.wbm.context import WbmContext
 
-from tests.host.wbmkit import FakeSupervisor, Server, logged_in, make_ctx, served
+from tests.host.wbmkit import Server, logged_in, make_ctx, restarted_all, served
 
 HTMX = {"hx-request": "true"}
 
@@ -59,12 +58,7 @@ def test_the_overview_marks_what_is_not_compliant_and_the_switch_turns_it_on(
         done = c.post("/wbm/calibration-law/switch-on", headers=HTMX)
         assert done.status_code == 200 and "the system restarts" in done.text
         assert ctx.store.get("system")["calibration_law"] is True
-        supervisor = ctx.control
-        assert isinstance(supervisor, FakeSupervisor)
-        deadline = time.monotonic() + 5
-        while {"cmd": "restart", "name": "all"} not in supervisor.requests:
-            assert time.monotonic() < deadline, supervisor.requests
-            time.sleep(0.02)
+        restarted_all(ctx)
         assert 'id="law-on"' not in c.get("/wbm/calibration-law").text  # on: no switch any more
     with logged_in(base, "user") as c:
         ctx.store.put("system", {"calibration_law": False})

@@ -28,7 +28,7 @@ from chargepark.wbm.context import WbmContext
 from chargepark.wbm.groups import GROUPS
 from chargepark.wbm.systemhost import SHADOW, TIMESYNCD, SystemHost, password_matches
 
-from tests.host.wbmkit import FakeSupervisor, Server, change_factory_password, make_ctx, served
+from tests.host.wbmkit import Server, change_factory_password, make_ctx, restarted_all, served
 
 # A stand-in for timedatectl, date, hwclock and systemctl: records its argv; exits 1 when told to.
 FAKE_TOOL = """#!/bin/sh
@@ -80,16 +80,6 @@ def logged_in(base: str, login: str = "manufacturer") -> Iterator[httpx.Client]:
         yield c
 
 
-def _restarted_all(ctx: WbmContext) -> None:
-    """The supervisor was asked to restart every service (sent after the answer left)."""
-    supervisor = ctx.control
-    assert isinstance(supervisor, FakeSupervisor)
-    deadline = time.monotonic() + 5
-    while {"cmd": "restart", "name": "all"} not in supervisor.requests:
-        assert time.monotonic() < deadline, supervisor.requests
-        time.sleep(0.02)
-
-
 def test_status_and_reboot(wbm: tuple[WbmContext, Server, dict[str, str]]) -> None:
     ctx, base, _ = wbm
     monitor = {"cpu_percent": 12.5, "mem_total_kb": 1000, "mem_available_kb": 400, "disk_total_kb": 9000,
@@ -102,7 +92,7 @@ def test_status_and_reboot(wbm: tuple[WbmContext, Server, dict[str, str]]) -> No
             time.sleep(0.02)
         assert info["version"] == __version__ and info["active_slot"] is None and info["uptime_s"] > 0
         assert c.post("/api/wbm/system/reboot").json() == {"rebooting": True}  # answered first
-    _restarted_all(ctx)
+    restarted_all(ctx)
 
 
 def test_ntp_and_time_zone_applied_then_saved(wbm: tuple[WbmContext, Server, dict[str, str]]) -> None:
@@ -322,4 +312,4 @@ def test_module_switch_makes_this_head_a_client_and_restarts(
         assert c.get("/api/wbm/system").json()["role"] == "client"
     with logged_in(base, "operator") as c:
         assert c.post("/api/wbm/system/module-switch", json={"address": "192.168.4.6"}).status_code == 403
-    _restarted_all(ctx)
+    restarted_all(ctx)

@@ -140,3 +140,13 @@ def served(app: FastAPI) -> Iterator[Server]:
 
 def app_of(ctx: WbmContext) -> FastAPI:
     return create_app(ctx)
+
+
+def restarted_all(ctx: WbmContext) -> None:
+    """The supervisor was asked to restart every service (sent after the answer left)."""
+    supervisor = ctx.control
+    assert isinstance(supervisor, FakeSupervisor)
+    deadline = time.monotonic() + 5
+    while {"cmd": "restart", "name": "all"} not in supervisor.requests:
+        assert time.monotonic() < deadline, supervisor.requests
+        time.sleep(0.02)
