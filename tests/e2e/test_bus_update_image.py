@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -33,6 +34,21 @@ def repacked(blob: bytes, board: str, work: Path) -> bytes:
         if p.is_file()
     )
     return bytes(image.pack(board, [*files, ("marker.txt", b"v2")]))
+
+
+def new_sim_image(board_dir: Path, work: Path) -> str:
+    """out/images' sim image (built first) repacked with a marker file, another firmware version, written
+    with its manifest into board_dir as `scons images` writes a board; its SHA-256."""
+    subprocess.run([sys.executable, "-m", "SCons", "-Q", "images"], cwd=ROOT, check=True, capture_output=True)
+    blob, manifest = load_image(ROOT / "out" / "images" / "sim")
+    v2 = repacked(blob, manifest["board"], work)
+    board_dir.mkdir(parents=True)
+    (board_dir / "firmware.img").write_bytes(v2)
+    sha = hashlib.sha256(v2).hexdigest()
+    (board_dir / "manifest.json").write_text(
+        json.dumps({**manifest, "image": {**manifest["image"], "sha256": sha, "size": len(v2)}})
+    )
+    return sha
 
 
 @pytest.mark.slow

@@ -6,10 +6,8 @@ TxDefaultProfile reaches the limit topic."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
-import sys
 import time
 import zipfile
 from pathlib import Path
@@ -19,12 +17,11 @@ import chargedefs
 import paho.mqtt.client as paho
 import pytest
 from chargepark import topics
-from chargepark.bus.update import load_image
 from chargepark.runtime import of_data
 from ocpp.v16 import call
 from paho.mqtt.enums import CallbackAPIVersion
 
-from tests.e2e.test_bus_update_image import repacked
+from tests.e2e.test_bus_update_image import new_sim_image
 from tests.e2e.test_head_sim import until
 from tests.e2e.test_ocpp_sim import UID, ocpp_head
 from tests.host.ocppkit import CentralSystem, FileServer
@@ -64,16 +61,7 @@ class Watch:
 
 def new_image(work: Path) -> tuple[Path, str]:
     """The sim board image repacked with one marker file (another version), as a firmware package."""
-    subprocess.run([sys.executable, "-m", "SCons", "-Q", "images"], cwd=ROOT, check=True, capture_output=True)
-    blob, manifest = load_image(ROOT / "out" / "images" / "sim")
-    v2 = repacked(blob, manifest["board"], work)
-    pkg = work / "pkg" / "sim"
-    pkg.mkdir(parents=True)
-    (pkg / "firmware.img").write_bytes(v2)
-    sha = hashlib.sha256(v2).hexdigest()
-    (pkg / "manifest.json").write_text(
-        json.dumps({**manifest, "image": {**manifest["image"], "sha256": sha, "size": len(v2)}})
-    )
+    sha = new_sim_image(work / "pkg" / "sim", work)
     out = work / "served" / "fw.tar.gz"
     out.parent.mkdir()
     subprocess.run(["tar", "-czf", str(out), "-C", str(work / "pkg"), "sim"], check=True)

@@ -6,19 +6,15 @@ directory and runs the bus update; its progress comes back to the server's insta
 
 from __future__ import annotations
 
-import hashlib
-import json
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from chargepark.bus.update import load_image
 from chargepark.park import update as park_update
 from chargepark.updatecli import run_update
 
-from tests.e2e.test_bus_update_image import ROOT, repacked
+from tests.e2e.test_bus_update_image import new_sim_image
 from tests.e2e.test_head_sim import CHARGEPARK, cli, until
 from tests.e2e.test_park_two_heads import (  # noqa: F401 - park: the fixture
     CLIENT_POINT,
@@ -42,16 +38,7 @@ def install(server: Head, bundle: Path) -> subprocess.CompletedProcess[str]:
 
 def new_images(tmp: Path) -> tuple[Path, str]:
     """out/images' sim board repacked with one more file (another firmware version) and its version."""
-    subprocess.run([sys.executable, "-m", "SCons", "-Q", "images"], cwd=ROOT, check=True, capture_output=True)
-    v1, manifest = load_image(ROOT / "out" / "images" / "sim")
-    v2 = repacked(v1, manifest["board"], tmp)
-    board = tmp / "images" / "sim"
-    board.mkdir(parents=True)
-    (board / "firmware.img").write_bytes(v2)
-    digest = hashlib.sha256(v2).hexdigest()
-    manifest["image"] = dict(manifest["image"], sha256=digest, size=len(v2))
-    (board / "manifest.json").write_text(json.dumps(manifest))
-    return board.parent, digest[:12]
+    return tmp / "images", new_sim_image(tmp / "images" / "sim", tmp)[:12]
 
 
 @pytest.mark.slow
