@@ -12,6 +12,7 @@ import time
 import zipfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +93,7 @@ class Rig:
         (tmp / "data" / "logs").mkdir(parents=True, exist_ok=True)
         (tmp / "data" / "logs" / "ocpp16.log").write_text("the message log\n")
         self.firmware = FirmwareManagement(
-            self.station, tmp / "fw", install, lambda: log_archive(tmp / "data")
+            self.station, tmp / "fw", install, partial(log_archive, tmp / "data")
         )
         self.clock_set: list[float] = []  # what the system clock was set to
         self.timesync = TimeSync(self.station, self.clock_set.append)
@@ -883,6 +884,19 @@ def test_update_firmware_and_get_diagnostics(tmp_path: Path) -> None:
                 stored = tmp_path / "files" / ("diag" if location.startswith("ftp") else "up") / name
                 with zipfile.ZipFile(stored) as z:
                     assert z.read("ocpp16.log") == b"the message log\n"
+            # startTime/stopTime: each log with its lines of that time only
+            (tmp_path / "data" / "logs" / "ocpp16.log").write_bytes(
+                b"2026-12-02T10:00:00.000Z ocpp16 INFO early\n2026-12-02T11:30:00.000Z ocpp16 INFO asked for\n"
+                b"2026-12-02T13:00:00.000Z ocpp16 INFO late\n"
+            )
+            n = len(statuses("DiagnosticsStatusNotification"))
+            name = (await r.cs_call(call.GetDiagnostics(location=files.url("up/"), start_time="2026-12-02T11:00:00Z",
+                                                        stop_time="2026-12-02T13:00:00+01:00"))).file_name  # fmt: skip
+            await r.until(
+                "uploaded", lambda: statuses("DiagnosticsStatusNotification")[n:] == ["Uploading", "Uploaded"]
+            )
+            with zipfile.ZipFile(tmp_path / "files" / "up" / name) as z:
+                assert z.read("ocpp16.log") == b"2026-12-02T11:30:00.000Z ocpp16 INFO asked for\n"
             await r.cs_call(call.GetDiagnostics(location="ftp://u:p@127.0.0.1:1/", retries=0))
             await r.until(
                 "failed", lambda: statuses("DiagnosticsStatusNotification")[-1:] == ["UploadFailed"]

@@ -4,6 +4,7 @@ says)."""
 
 from __future__ import annotations
 
+import datetime
 import itertools
 from typing import Any
 
@@ -128,7 +129,7 @@ def profiles(draw: st.DrawFn) -> list[sc.Profile]:
         sched: dict[str, Any] = {
             "chargingRateUnit": "A",
             "chargingSchedulePeriod": [{"startPeriod": s, "limit": draw(limits)} for s in [0, *starts]],
-            "startSchedule": None if kind == "Relative" else sc.datetime.datetime.fromtimestamp(T0 + offset, sc.datetime.UTC).isoformat(),
+            "startSchedule": None if kind == "Relative" else datetime.datetime.fromtimestamp(T0 + offset, datetime.UTC).isoformat(),
         }  # fmt: skip
         if draw(st.booleans()):
             sched["duration"] = draw(st.integers(1, 5000))

@@ -5,12 +5,13 @@ restart keeps them. The list takes precedence over the cache: a tag the list kno
 
 from __future__ import annotations
 
-import datetime
 import json
 import sqlite3
 from typing import Any
 
 from ocpp.v16.enums import UpdateStatus
+
+from chargepark.ocpp import vocab
 
 LIST_MAX = 1000  # LocalAuthListMaxLength
 SEND_MAX = 1000  # SendLocalListMaxLength
@@ -39,10 +40,9 @@ def valid(info: dict[str, Any] | None, now: float) -> bool:
     if not expiry:
         return True
     try:
-        at = datetime.datetime.fromisoformat(str(expiry).replace("Z", "+00:00"))
+        return vocab.moment(str(expiry)).timestamp() > now
     except ValueError:
         return False
-    return (at if at.tzinfo else at.replace(tzinfo=datetime.UTC)).timestamp() > now
 
 
 class LocalAuth:

@@ -6,6 +6,7 @@ answered here when it carries a message id, and never ends the connection)."""
 from __future__ import annotations
 
 import asyncio
+import datetime
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -36,7 +37,7 @@ from ocpp.v16.enums import (
 )
 
 from chargepark import pointops
-from chargepark.ocpp import keys
+from chargepark.ocpp import keys, vocab
 from chargepark.ocpp import smartcharging as sc
 from chargepark.ocpp.firmware import FirmwareManagement
 from chargepark.ocpp.reservations import Reservation
@@ -46,6 +47,10 @@ from chargepark.ocpp.timesync import TimeSync
 log = logging.getLogger("chargepark.ocpp")
 ACTIONS = {a.value for a in Action}
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _moment(text: str | None) -> datetime.datetime | None:
+    return vocab.moment(text) if text else None
 
 
 def handles(action: Action) -> Callable[[F], F]:
@@ -329,7 +334,8 @@ class ChargeBox(ChargePoint):  # type: ignore[misc]  # the ocpp package is untyp
     @then(Action.get_diagnostics)
     def after_get_diagnostics(self, location: str, retries: int | None = None, retry_interval: int | None = None,
                               start_time: str | None = None, stop_time: str | None = None) -> None:  # fmt: skip
-        self.firmware.spawn(self.firmware.upload(location, self.diagnostics_name, retries, retry_interval))
+        self.firmware.spawn(self.firmware.upload(location, self.diagnostics_name, retries, retry_interval,
+                                                 _moment(start_time), _moment(stop_time)))  # fmt: skip
 
     # ---- Smart Charging -------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ STOR or HTTP PUT. Each step is reported in FirmwareStatusNotification / Diagnost
 from __future__ import annotations
 
 import asyncio
+import datetime
 import ftplib
 import io
 import json
@@ -35,7 +36,7 @@ INSTALL_TIMEOUT_S = 1800.0
 TX_POLL_S = 5.0  # how often an update waiting for the transactions looks again
 Notify = Callable[[Any], Awaitable[None]]
 Install = Callable[[Path], Awaitable[list[str]]]  # image dir -> the modules' errors (none: installed)
-Archive = Callable[[], bytes]  # the log archive (zip)
+Archive = Callable[[datetime.datetime | None, datetime.datetime | None], bytes]  # the log zip of a window
 
 
 def download(url: str, dest: Path) -> None:
@@ -78,12 +79,15 @@ def upload(url: str, name: str, data: bytes) -> None:
             raise OSError("HTTP %d" % r.status)
 
 
-def log_archive(data_dir: Path) -> bytes:
-    """The WBM's log zip (every service's log and the update log), loaded only when asked for."""
+def log_archive(
+    data_dir: Path, since: datetime.datetime | None = None, until: datetime.datetime | None = None
+) -> bytes:
+    """The WBM's log zip (every service's log and the update log), loaded only when asked for; with
+    GetDiagnostics' startTime/stopTime each log holds the lines of that time only."""
     from chargepark.wbm.software import LOG, UPDATES
     from chargepark.wbm.system import _zip_logs
 
-    with _zip_logs(data_dir / "logs", (data_dir / UPDATES / LOG,)) as f:
+    with _zip_logs(data_dir / "logs", (data_dir / UPDATES / LOG,), (since, until)) as f:
         return f.read()
 
 
@@ -195,9 +199,10 @@ class FirmwareManagement:
     def diagnostics_name(self) -> str:
         return "diagnostics-%s.zip" % time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
 
-    async def upload(self, location: str, name: str, retries: int | None, interval: int | None) -> None:
+    async def upload(self, location: str, name: str, retries: int | None, interval: int | None,
+                     since: datetime.datetime | None = None, until: datetime.datetime | None = None) -> None:  # fmt: skip
         await self._diagnostics("Uploading")
-        data = await asyncio.to_thread(self.archive)
+        data = await asyncio.to_thread(self.archive, since, until)
         ok = await attempts("upload to " + location, retries, interval, lambda: upload(location, name, data))
         await self._diagnostics("Uploaded" if ok else "UploadFailed", busy=False)
 

@@ -17,11 +17,12 @@ The rules, as 1.6 gives them:
 
 from __future__ import annotations
 
-import datetime
 import itertools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from chargepark.ocpp import vocab
 
 VOLT = 230.0
 MAX_STACK_LEVEL = 10  # ChargeProfileMaxStackLevel
@@ -116,8 +117,7 @@ def amperes(unit: str, period: Period) -> float:
 def epoch(text: str | None) -> float | None:
     if text is None:
         return None
-    at = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return (at if at.tzinfo else at.replace(tzinfo=datetime.UTC)).timestamp()
+    return vocab.moment(text).timestamp()
 
 
 def parse(connector: int, p: dict[str, object]) -> Profile:

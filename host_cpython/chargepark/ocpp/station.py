@@ -39,10 +39,7 @@ def now_iso(t: float | None = None) -> str:
 
 def utc_iso(text: str) -> str:
     """An OCPP dateTime (any offset) as our UTC form; ValueError when it is none."""
-    at = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=datetime.UTC)
-    return now_iso(at.timestamp())
+    return now_iso(vocab.moment(text).timestamp())
 
 
 def connectors_of(points: dict[str, dict[str, Any]]) -> dict[int, str]:

@@ -3,6 +3,8 @@ that every status, error bit and stop reason of `chargedefs` has its OCPP counte
 
 from __future__ import annotations
 
+import datetime
+
 import chargedefs
 from ocpp.v16.enums import ChargePointErrorCode as Err
 from ocpp.v16.enums import ChargePointStatus, Measurand, Reason
@@ -100,3 +102,9 @@ def sampled_values(live: dict[str, int], wanted: list[Measurand], context: str) 
 
 def _num(raw: int, div: int) -> str:
     return str(raw) if div == 1 else ("%.3f" % (raw / div)).rstrip("0").rstrip(".")
+
+
+def moment(text: str) -> datetime.datetime:
+    """An OCPP dateTime (any offset; none = UTC) as an aware datetime; ValueError when it is none."""
+    at = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return at if at.tzinfo else at.replace(tzinfo=datetime.UTC)

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import signal
 import sys
+import time
 from collections.abc import Awaitable, Callable
 
 from chargepark import topics
@@ -17,14 +18,22 @@ from chargepark.runtime import Runtime, load
 from chargepark.services.spec import ServiceSpec
 
 
-def run_service(spec: ServiceSpec, body: Callable[[Runtime], Awaitable[None]]) -> int:
-    """Runs body(runtime) until it returns or SIGTERM/SIGINT arrives."""
-    die_with_parent()
+def log_to_stderr(name: str) -> None:
+    """A service's log lines (the supervisor keeps them in `<data>/logs/<name>.log`), stamped in UTC as
+    the manual wants whatever the time zone (chargepark.logwindow reads the stamps)."""
     logging.basicConfig(
         stream=sys.stderr,
         level=logging.INFO,
-        format="%(asctime)s " + spec.name + " %(levelname)s %(message)s",
+        format="%(asctime)s.%(msecs)03dZ " + name + " %(levelname)s %(message)s",
+        datefmt="%Y-%m-%dT%H:%M:%S",
     )
+    logging.Formatter.converter = time.gmtime
+
+
+def run_service(spec: ServiceSpec, body: Callable[[Runtime], Awaitable[None]]) -> int:
+    """Runs body(runtime) until it returns or SIGTERM/SIGINT arrives."""
+    die_with_parent()
+    log_to_stderr(spec.name)
     runtime = load()
 
     async def guarded() -> None:

@@ -20,7 +20,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from chargepark import __version__, runtime
+from chargepark import __version__, logwindow, runtime
 from chargepark.asgi import ApiError
 from chargepark.bundle import slots
 from chargepark.config.areas import AREAS
@@ -37,6 +37,7 @@ router = APIRouter(prefix="/api/wbm", tags=["system"])
 Ctx = Annotated[WbmContext, Depends(of)]
 UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 SPOOL = 8 << 20  # a log archive up to this size stays in memory
+Window = tuple[datetime | None, datetime | None]  # since, until (UTC)
 
 
 async def _control(ctx: WbmContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -162,13 +163,18 @@ async def system_reboot(ctx: Ctx) -> dict[str, Any]:
     return {"rebooting": True}
 
 
-def _zip_logs(logs: Path, extra: tuple[Path, ...] = ()) -> tempfile.SpooledTemporaryFile[bytes]:
+def _zip_logs(
+    logs: Path, extra: tuple[Path, ...] = (), window: Window = (None, None)
+) -> tempfile.SpooledTemporaryFile[bytes]:
     """Every `*.log*` of the logs directory and the `extra` files that exist, as one zip (also what OCPP
-    GetDiagnostics would upload)."""
+    GetDiagnostics uploads); with a `window` (since, until) a log holds its lines of that time only."""
     out: tempfile.SpooledTemporaryFile[bytes] = tempfile.SpooledTemporaryFile(SPOOL)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         for log in sorted(logs.glob("*.log*")) if logs.is_dir() else []:
-            z.write(log, log.name)
+            if window == (None, None):
+                z.write(log, log.name)
+            else:
+                z.writestr(log.name, logwindow.within(log.read_bytes(), *window))
         for path in extra:
             if path.is_file():
                 z.write(path, "%s-%s" % (path.parent.name, path.name))

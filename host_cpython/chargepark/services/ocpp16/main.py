@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from functools import partial
 from pathlib import Path
 
 from chargepark import control as supervisor_control
@@ -63,7 +64,7 @@ async def serve(runtime: Runtime) -> None:
 
     installer = BusInstaller(lambda request: link.publish(topics.AGENT_UPDATE, json.dumps(request)))
     data = Path(runtime.data_dir)
-    firmware = FirmwareManagement(station, data / FIRMWARE_DIR, installer, lambda: log_archive(data))
+    firmware = FirmwareManagement(station, data / FIRMWARE_DIR, installer, partial(log_archive, data))
     timesync = TimeSync(station, systemhost.for_data(data).set)
     network = network_host.for_data(data)
 
