@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
@@ -25,7 +26,11 @@ def test_the_parks_signing_meter_signs_the_ocpp_transaction(tmp_path: Path) -> N
     ocpp = {"VendorAtKeyTransfer": "de.example.eichrecht", "MessageAtKeyTransfer": "PublicKey",
             "MeterValueSampleInterval": 2, "MeterValuesSampledData": "Energy.Active.Import.Register"}  # fmt: skip
     with ocpp_head(tmp_path, cs, ocpp, {"meter_type": "wm3m4"}) as data:
-        dt = cs.wait("the key transfer", lambda: cs.actions("DataTransfer"), 90)[0].payload
+        # the module may read the meter's key before its serial number: the transfer then comes again with it
+        def with_serial() -> list[Any]:
+            return [a for a in cs.actions("DataTransfer") if json.loads(a.payload["data"])["meterSerial"]]
+
+        dt = cs.wait("the key transfer with the meter's serial", with_serial, 90)[0].payload
         assert dt["vendorId"] == "de.example.eichrecht" and dt["messageId"] == "PublicKey"
         transfer = json.loads(dt["data"])
         assert transfer["connectorId"] == 1 and transfer["meterSerial"] == "20001"  # the park's meter

@@ -50,6 +50,7 @@ wbm = schemathesis.openapi.from_path(DOCS / "wbm.json", config=CONFIG).exclude(
         "system_reboot",
         "module_switch",
         "services_restart",
+        "calibration_law_on",
         "software_install",
         "config_system_write",
         "config_system_import",

@@ -215,3 +215,25 @@ def test_a_stop_by_the_backend_or_the_card_waits_for_the_record_the_release_with
             assert len(r.cs.actions("StopTransaction")) == 1
 
     run(scenario())
+
+
+def test_a_serial_number_read_after_the_key_sends_the_transfer_again(tmp_path: Path) -> None:
+    meter = SigningMeter(SIGNING, "79123456", "1.0")
+
+    async def scenario() -> None:
+        async with rig(tmp_path, VendorAtKeyTransfer="V") as r:
+            r.store.put("module", {"station": "ST", "position": 1, "meter_public_key": meter.public_key_hex},
+                        key=UIDS[0])  # fmt: skip
+            first = await r.until("key transfer", lambda: r.cs.actions("DataTransfer"))
+            assert json.loads(first[0].payload["data"])["meterSerial"] == ""
+            r.store.put("module", {"meter_serial": meter.serial}, key=UIDS[0])  # meter_ident came later
+            both = await r.until(
+                "again with the serial",
+                lambda: r.cs.actions("DataTransfer")[1:] and r.cs.actions("DataTransfer"),
+            )
+            assert json.loads(both[1].payload["data"]) == {"connectorId": 1, "meterSerial": "79123456",
+                                                           "publicKey": meter.public_key_hex}  # fmt: skip
+            await asyncio.sleep(1.0)
+            assert len(r.cs.actions("DataTransfer")) == 2
+
+    run(scenario())

@@ -256,7 +256,7 @@ class Backend:
             except (TimeoutError, OCPPError) as e:
                 log.info("public key of connector %d not sent: %s", connector, e)
                 return  # again at the next round
-            self.keys.sent[connector] = key
+            self.keys.sent[connector] = (key, serial)
             if answer.status != "Accepted":
                 log.warning("public key of connector %d: the backend answered %s", connector, answer.status)
 

@@ -3,7 +3,7 @@
 
 A point signs when its module reported its meter's public key (module area `meter_public_key`, event
 `meter_key`: docs/point-api.md). The key transfer is sent once per connection after the backend accepted
-the charge box, and again when a key changes; its data is the JSON text
+the charge box, and again when a key or the meter's serial number changes (read after the key); its data is the JSON text
 `{"connectorId": <id>, "meterSerial": "<serial or empty>", "publicKey": "<DER SubjectPublicKeyInfo, hex>"}`.
 The StopTransaction of a signing point waits for the module's `meter_signed` record (at most SIGNED_WAIT_S)
 and carries it in transactionData as a sampledValue of format SignedData.
@@ -62,17 +62,18 @@ def signed_value(record: str) -> dict[str, Any]:
 
 
 class KeyTransfers:
-    """Which connector's key the backend got on this connection (cleared at each new one)."""
+    """Which connector's key and meter serial the backend got on this connection (cleared at each new one).
+    The module may read the key before the meter's serial number: the transfer then goes again with it."""
 
     def __init__(self) -> None:
-        self.sent: dict[int, str] = {}
+        self.sent: dict[int, tuple[str, str]] = {}
 
     def due(self, store: ConfigStore, connectors: dict[int, str]) -> list[tuple[int, str, str]]:
-        """(connector, key, meter serial) of each signing connector whose key was not sent yet."""
+        """(connector, key, meter serial) of each signing connector whose key and serial were not sent yet."""
         out = []
         for connector, uid in sorted(connectors.items()):
             record = store.get("module", uid) or {}
-            key = str(record.get("meter_public_key", ""))
-            if key and self.sent.get(connector) != key:
-                out.append((connector, key, str(record.get("meter_serial", ""))))
+            key, serial = str(record.get("meter_public_key", "")), str(record.get("meter_serial", ""))
+            if key and self.sent.get(connector) != (key, serial):
+                out.append((connector, key, serial))
         return out
