@@ -10,6 +10,7 @@ import json
 import queue
 import secrets
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ from chargepark import topics
 from chargepark.park import update as park_update
 from chargepark.progressbar import label, transfer_progress
 from chargepark.runtime import of_data
+
+SUBSCRIBE_S = 10.0  # the broker confirms the progress subscription within this
 
 
 class UpdateBars:
@@ -81,12 +84,16 @@ def run_update(
         if with_id.get("id") == rid:
             events.put(with_id)
 
+    subscribed = threading.Event()
     client.on_message = on_message
+    client.on_subscribe = lambda c, u, mid, codes, props: subscribed.set()
     client.connect(rt.mqtt_host, rt.mqtt_port)
     client.subscribe(topics.AGENT_UPDATE_PROGRESS)
     client.loop_start()
     try:
-        time.sleep(0.2)  # the subscription is in place before the request goes out
+        if not subscribed.wait(SUBSCRIBE_S):  # the progress is heard before the request goes out
+            print("chargepark: the head's broker did not confirm the subscription", file=sys.stderr)
+            return 1
         if station:
             topic = topics.fill(topics.AGENT_PARK_UPDATE, uid=station)
             request = park_update.request(rid, station, image_dir, positions)

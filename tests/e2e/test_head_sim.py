@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Callable
@@ -132,10 +133,12 @@ def test_run_sim_3_charges_restarts_a_killed_service_and_stops_cleanly(tmp_path:
         results: list[dict[str, Any]] = []
         client = paho.Client(CallbackAPIVersion.VERSION2, client_id="e2e-commands")
         client.on_message = lambda c, u, m: results.append(json.loads(m.payload))
+        subscribed = threading.Event()  # the results' subscription holds before the commands go out
+        client.on_subscribe = lambda c, u, mid, codes, props: subscribed.set()
         client.connect("127.0.0.1", rt["mqtt_port"])
         client.subscribe(topics.fill(topics.AGENT_COMMAND_RESULT, uid="CPSIM0001"))
         client.loop_start()
-        time.sleep(0.3)
+        assert subscribed.wait(30), "no SUBACK from the head's broker"
         command = topics.fill(topics.AGENT_COMMAND, uid="CPSIM0001")
         client.publish(command, json.dumps({"id": "a", "name": "available", "value": False}))
         client.publish(command, json.dumps({"id": "b", "name": "no_such_command", "value": 1}))
