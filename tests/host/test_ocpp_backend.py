@@ -465,6 +465,10 @@ FRAMES = [
     ('[2, "m5", "ChangeConfiguration", {"key": "MaxCurrent", "value": "16", "extra": 1}]', "FormationViolation"),
     ('[2, "m6"]', "ProtocolError"),
     ('[9, "m7", "Heartbeat", {}]', "PropertyConstraintViolation"),
+    # dateTime fields whose format the schemas leave unchecked
+    ('[2, "m8", "GetDiagnostics", {"location": "ftp://x/", "startTime": "yesterday"}]', "TypeConstraintViolation"),
+    ('[2, "m9", "ReserveNow", {"connectorId": 1, "expiryDate": "2099-13-45", "idTag": "T", "reservationId": 1}]',
+     "TypeConstraintViolation"),
 ]  # fmt: skip
 
 

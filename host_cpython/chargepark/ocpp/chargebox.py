@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar, cast
 
 from ocpp.charge_point import camel_to_snake_case, snake_to_camel_case
-from ocpp.exceptions import NotImplementedError, NotSupportedError, OCPPError
+from ocpp.exceptions import NotImplementedError, NotSupportedError, OCPPError, TypeConstraintViolationError
 from ocpp.messages import CallError, MessageType, unpack
 from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint, call, call_result
@@ -41,7 +41,7 @@ from chargepark.ocpp import keys, vocab
 from chargepark.ocpp import smartcharging as sc
 from chargepark.ocpp.firmware import FirmwareManagement
 from chargepark.ocpp.reservations import Reservation
-from chargepark.ocpp.station import Pending, Station, now_iso, utc_iso
+from chargepark.ocpp.station import Pending, Station, now_iso
 from chargepark.ocpp.timesync import TimeSync
 
 log = logging.getLogger("chargepark.ocpp")
@@ -49,8 +49,12 @@ ACTIONS = {a.value for a in Action}
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _moment(text: str | None) -> datetime.datetime | None:
-    return vocab.moment(text) if text else None
+def _moment(name: str, text: str | None) -> datetime.datetime | None:
+    """A dateTime field of a CALL; one that is none is refused (the schema leaves its format unchecked)."""
+    try:
+        return None if text is None else vocab.moment(text)
+    except ValueError:
+        raise TypeConstraintViolationError(description="%s: not a dateTime: %.40r" % (name, text)) from None
 
 
 def handles(action: Action) -> Callable[[F], F]:
@@ -328,6 +332,7 @@ class ChargeBox(ChargePoint):  # type: ignore[misc]  # the ocpp package is untyp
     @handles(Action.get_diagnostics)
     def on_get_diagnostics(self, location: str, retries: int | None = None, retry_interval: int | None = None,
                            start_time: str | None = None, stop_time: str | None = None) -> call_result.GetDiagnostics:  # fmt: skip
+        _moment("startTime", start_time), _moment("stopTime", stop_time)  # refused before it is answered
         self.diagnostics_name = self.firmware.diagnostics_name()
         return call_result.GetDiagnostics(file_name=self.diagnostics_name)
 
@@ -335,7 +340,7 @@ class ChargeBox(ChargePoint):  # type: ignore[misc]  # the ocpp package is untyp
     def after_get_diagnostics(self, location: str, retries: int | None = None, retry_interval: int | None = None,
                               start_time: str | None = None, stop_time: str | None = None) -> None:  # fmt: skip
         self.firmware.spawn(self.firmware.upload(location, self.diagnostics_name, retries, retry_interval,
-                                                 _moment(start_time), _moment(stop_time)))  # fmt: skip
+                                                 _moment("startTime", start_time), _moment("stopTime", stop_time)))  # fmt: skip
 
     # ---- Smart Charging -------------------------------------------------------------------------------
 
@@ -398,9 +403,10 @@ class ChargeBox(ChargePoint):  # type: ignore[misc]  # the ocpp package is untyp
     @handles(Action.reserve_now)
     async def on_reserve_now(self, connector_id: int, expiry_date: str, id_tag: str, reservation_id: int,
                              parent_id_tag: str | None = None) -> call_result.ReserveNow:  # fmt: skip
+        expiry = _moment("expiryDate", expiry_date)
         status = self._reservable(connector_id, reservation_id)
-        if status == ReservationStatus.accepted:
-            r = Reservation(reservation_id, connector_id, id_tag, parent_id_tag, utc_iso(expiry_date))
+        if status == ReservationStatus.accepted and expiry is not None:  # (a required field: it is there)
+            r = Reservation(reservation_id, connector_id, id_tag, parent_id_tag, now_iso(expiry.timestamp()))
             self.station.reservations.put(r)
             uid = self.station.connectors[connector_id]
             try:

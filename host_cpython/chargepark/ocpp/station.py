@@ -37,11 +37,6 @@ def now_iso(t: float | None = None) -> str:
     return at.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (at.microsecond // 1000)
 
 
-def utc_iso(text: str) -> str:
-    """An OCPP dateTime (any offset) as our UTC form; ValueError when it is none."""
-    return now_iso(vocab.moment(text).timestamp())
-
-
 def connectors_of(points: dict[str, dict[str, Any]]) -> dict[int, str]:
     """connector id -> point uid: the points in release mode "ocpp" with a connector id (the park rules keep
     the ids unique)."""
