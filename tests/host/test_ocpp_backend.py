@@ -58,6 +58,16 @@ def live(status: str = "Available", energy_wh: int = 1000, **more: int) -> dict[
     return sample
 
 
+class HeardTimeSync(TimeSync):
+    """Counts the backend times handled (BootNotification and Heartbeat answers)."""
+
+    heard = 0
+
+    async def backend_time(self, current_time: str) -> None:
+        await super().backend_time(current_time)
+        self.heard += 1
+
+
 class Rig:
     def __init__(self, tmp: Path, cs: CentralSystem, settings: dict[str, Any]) -> None:
         self.cs = cs
@@ -96,7 +106,7 @@ class Rig:
             self.station, tmp / "fw", install, partial(log_archive, tmp / "data")
         )
         self.clock_set: list[float] = []  # what the system clock was set to
-        self.timesync = TimeSync(self.station, self.clock_set.append)
+        self.timesync = HeardTimeSync(self.station, self.clock_set.append)
         self.backend = Backend(self.station, self.ops, reset, self.firmware, self.timesync)  # type: ignore[arg-type]
         self.feed = Feed(self.backend)
         self.published: list[tuple[float, str, dict[str, Any]]] = []  # topics.OCPP_LIMIT: (when, uid, limit)
@@ -1041,16 +1051,16 @@ def test_time_follows_the_backend(tmp_path: Path) -> None:
             # during a transaction only with AllowTimeSyncDuringSession
             await r.event(UIDS[0], "session_release", [1, 0])
             await r.cs_call(call.TriggerMessage(requested_message="Heartbeat"))
-            await r.until("heartbeat", lambda: r.cs.actions("Heartbeat"))
+            # each step waits for the answer to be handled, not just for the request to arrive
+            await r.until("heartbeat answered", lambda: r.timesync.heard == 2)
             assert len(r.clock_set) == 1
             r.store.put("ocpp", {"AllowTimeSyncDuringSession": True})
             await r.cs_call(call.TriggerMessage(requested_message="Heartbeat"))
-            await r.until("second heartbeat", lambda: len(r.cs.actions("Heartbeat")) == 2)
-            await r.until("set again", lambda: len(r.clock_set) == 2)
+            await r.until("second heartbeat answered", lambda: r.timesync.heard == 3)
+            assert len(r.clock_set) == 2
             r.cs.time_offset = 0.5  # within the tolerance: left alone
             await r.cs_call(call.TriggerMessage(requested_message="Heartbeat"))
-            await r.until("third heartbeat", lambda: len(r.cs.actions("Heartbeat")) == 3)
-            await asyncio.sleep(0.3)
+            await r.until("third heartbeat answered", lambda: r.timesync.heard == 4)
             assert len(r.clock_set) == 2
 
     run(scenario())
