@@ -359,14 +359,14 @@ def test_migration_from_version_1(tmp_path: Path) -> None:
     assert store.versions()["chargepoint"] == 1
     store.close()
     with sqlite3.connect(path) as db:
-        assert db.execute("SELECT value FROM meta WHERE name = 'version'").fetchone() == ("3",)
+        assert db.execute("SELECT value FROM meta WHERE name = 'version'").fetchone() == ("4",)
     with sqlite3.connect(tmp_path / "config.db.v1") as db:  # the pre-migration copy
         assert db.execute("SELECT value FROM meta WHERE name = 'version'").fetchone() == ("1",)
     assert ConfigStore.open(path).get("chargepoint", "uid1")["max_current_a"] == 24
 
 
-def _v2_store(path: Path, chargepoints: dict[str, dict[str, object]]) -> None:
-    """A version-2 store (CRC per record, change counters) holding these chargepoint records."""
+def _old_store(path: Path, version: int, area: str, records: dict[str, dict[str, object]]) -> None:
+    """A version-2 or -3 store (CRC per record, change counters) holding these records of one area."""
     with sqlite3.connect(path) as db:
         db.executescript(
             """
@@ -374,19 +374,22 @@ def _v2_store(path: Path, chargepoints: dict[str, dict[str, object]]) -> None:
             CREATE TABLE records (area TEXT NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL,
                 crc INTEGER NOT NULL, PRIMARY KEY (area, key));
             CREATE TABLE versions (area TEXT PRIMARY KEY, version INTEGER NOT NULL);
-            INSERT INTO meta VALUES ('format', 'chargepark-config'), ('version', '2');
+            INSERT INTO meta VALUES ('format', 'chargepark-config');
             """
         )
-        for key, record in chargepoints.items():
+        db.execute("INSERT INTO meta VALUES ('version', ?)", (str(version),))
+        for key, record in records.items():
             body = json.dumps(record)
-            crc = zlib.crc32("\0".join(("chargepoint", key, body)).encode()) & 0xFFFFFFFF
-            db.execute("INSERT INTO records VALUES ('chargepoint', ?, ?, ?)", (key, body, crc))
+            crc = zlib.crc32("\0".join((area, key, body)).encode()) & 0xFFFFFFFF
+            db.execute("INSERT INTO records VALUES (?, ?, ?, ?)", (area, key, body, crc))
 
 
 def test_a_version_2_store_with_a_meter_type_without_register_map_still_opens(tmp_path: Path) -> None:
     path = tmp_path / "config.db"
-    _v2_store(
+    _old_store(
         path,
+        2,
+        "chargepoint",
         {
             "uid1": {"name": "A", "meter_type": "sdm630", "max_current_a": 20},  # never read: no map
             "uid2": {"name": "B", "meter_type": "em24"},
@@ -398,6 +401,23 @@ def test_a_version_2_store_with_a_meter_type_without_register_map_still_opens(tm
     assert store.get("chargepoint", "uid2")["meter_type"] == "em24"
     store.close()
     assert ConfigStore.open(path).get("chargepoint", "uid1")["meter_type"] == "none"  # written, CRC too
+
+
+def test_a_version_3_store_and_export_lose_the_read_only_stop_on_ev_side_disconnect(tmp_path: Path) -> None:
+    path = tmp_path / "config.db"
+    old = {"BackendURL": "ws://cs.example/cb", "StopTransactionOnEVSideDisconnect": False}
+    _old_store(path, 3, "ocpp", {"": old})
+    store = ConfigStore.open(path)
+    assert "StopTransactionOnEVSideDisconnect" not in store.get("ocpp")
+    assert store.get("ocpp")["BackendURL"] == "ws://cs.example/cb"  # the rest of the record is kept
+    export = {"format": "chargepark-config", "version": 3, "areas": {"ocpp": old}}
+    store.import_(export)
+    assert store.get("ocpp")["BackendURL"] == "ws://cs.example/cb"
+    assert store.validate_document(dict(export, version=4)) == {
+        "ocpp.StopTransactionOnEVSideDisconnect": "unknown field"
+    }
+    store.close()
+    assert "StopTransactionOnEVSideDisconnect" not in ConfigStore.open(path).get("ocpp")  # written, CRC too
 
 
 def test_meter_types_without_register_map_are_refused_but_old_exports_still_import(

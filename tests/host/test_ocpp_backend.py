@@ -31,6 +31,7 @@ from chargepark.ocpp.profiles import Profiles
 from chargepark.ocpp.station import Station, now_iso
 from chargepark.ocpp.timesync import TimeSync
 from chargepark.ocpp.txqueue import TxQueue
+from chargepark.services.ocpp16.main import restart_by_supervisor
 from ocpp.v16 import call
 
 from tests.host.ocppkit import CentralSystem, FileServer, firmware_package
@@ -463,6 +464,61 @@ def test_card_authorize_and_the_same_card_ends(tmp_path: Path) -> None:
             assert r.cs.actions("StartTransaction")[0].payload["idTag"] == "GOOD"
 
     run(scenario())
+
+
+def test_a_remotely_locked_socket_is_locked_with_the_release_and_unlocked_when_the_vehicle_leaves(
+    tmp_path: Path,
+) -> None:
+    async def scenario() -> None:
+        async with rig(tmp_path) as r:
+            remote = {"connection_type": "socket", "locking_mode": "remote"}
+            r.store.put("chargepoint", {**r.store.get("chargepoint", UIDS[0]), **remote}, key=UIDS[0])
+            await r.until("booted", lambda: r.cs.actions("StatusNotification"))
+            # a card before the plug: released, the lock waits for the plug (a locked socket refuses it)
+            await r.event(UIDS[0], "rfid_read", "GOOD")
+            assert r.ops.sent[-1] == (UIDS[0], "release", True)
+            assert (UIDS[0], "lock", None) not in r.ops.sent
+            await r.event(UIDS[0], "session_start", [1, 0])
+            assert r.ops.sent[-1] == (UIDS[0], "lock", None)
+            await r.event(UIDS[0], "session_release", [1, 0])
+            await r.event(UIDS[0], "session_stop", [1, 5, 5, 1, 1, chargedefs.STOP_EV_DISCONNECTED])
+            assert r.ops.sent[-1] == (UIDS[0], "unlock", None)  # UnlockConnectorOnEVSideDisconnect
+            await r.until("stopped", lambda: r.cs.actions("StopTransaction"))
+            # the vehicle plugged in first: locked, then released
+            r.set_live(UIDS[0], iec_state=chargedefs.STATE_B1)
+            await r.event(UIDS[0], "session_start", [2, 5])
+            n = len(r.ops.sent)
+            assert (
+                await r.cs_call(call.RemoteStartTransaction(id_tag="GOOD", connector_id=1))
+            ).status == "Accepted"
+            await r.until("released", lambda: (UIDS[0], "release", True) in r.ops.sent[n:])
+            assert r.ops.sent[n:] == [(UIDS[0], "lock", None), (UIDS[0], "release", True)]
+            # without UnlockConnectorOnEVSideDisconnect the socket keeps the cable
+            r.store.put("ocpp", {"UnlockConnectorOnEVSideDisconnect": False})
+            await r.event(UIDS[0], "session_release", [2, 5])
+            await r.event(UIDS[0], "session_stop", [2, 9, 4, 1, 1, chargedefs.STOP_EV_DISCONNECTED])
+            assert (UIDS[0], "unlock", None) not in r.ops.sent[n:]
+            # a point in connected mode locks and unlocks by itself
+            r.store.put("ocpp", {"UnlockConnectorOnEVSideDisconnect": True})
+            r.set_live(UIDS[1], iec_state=chargedefs.STATE_B1)
+            n = len(r.ops.sent)
+            await r.event(UIDS[1], "rfid_read", "GOOD")
+            await r.event(UIDS[1], "session_stop", [1, 5, 5, 1, 1, chargedefs.STOP_EV_DISCONNECTED])
+            assert [c for c in r.ops.sent[n:] if c[1] in ("lock", "unlock")] == []
+
+    run(scenario())
+
+
+def test_reset_is_tried_again_while_it_does_not_happen(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # No head runs on tmp_path: the supervisor does not answer, so each try fails (1 + ResetRetries).
+    caplog.set_level(logging.WARNING, "chargepark.ocpp")
+    start = time.monotonic()
+    asyncio.run(restart_by_supervisor(tmp_path, "Hard", 3, wait_s=0.2))
+    failed = [m for m in caplog.messages if m.startswith("Reset Hard failed: no running head")]
+    assert len(failed) == 3 and time.monotonic() - start >= 0.4
+    assert "Reset Hard: restarting all (try 3 of 3)" in caplog.messages
 
 
 FRAMES = [

@@ -6,6 +6,8 @@ area (services poll them or are notified).
 Version 3: a meter type exists exactly when its register map does (pointconfig.METER_TYPES): a charging
 point that names a type without one (it never read: error bit 25 at once) has no meter (`upgrade`; exports
 of versions 1 and 2 are upgraded the same way on import).
+Version 4: the `ocpp` area has no StopTransactionOnEVSideDisconnect: it is a read-only key, true (the IO
+module ends the session at unplug; `ocpp.keys`), so a stored value is dropped (exports the same way).
 
 A step runs inside the caller's transaction: a failed migration leaves the old store as it was.
 """
@@ -16,12 +18,13 @@ import json
 import sqlite3
 import zlib
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pointconfig
 
 FORMAT = "chargepark-config"
-VERSION = 3
+VERSION = 4
 
 LAYOUT = """
 CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -57,29 +60,41 @@ def upgrade(area: str, record: Any, version: int) -> Any:
     if version < 3 and area == "chargepoint" and isinstance(record, dict):
         if record.get("meter_type", "none") not in pointconfig.METER_TYPES:
             record = {**record, "meter_type": "none"}
+    if (
+        version < 4
+        and area == "ocpp"
+        and isinstance(record, dict)
+        and "StopTransactionOnEVSideDisconnect" in record
+    ):
+        record = {k: v for k, v in record.items() if k != "StopTransactionOnEVSideDisconnect"}
     return record
 
 
-def _v2_to_v3(db: sqlite3.Connection) -> None:
-    rows = db.execute("SELECT key, body, crc FROM records WHERE area = 'chargepoint'").fetchall()
+def _upgrade_area(db: sqlite3.Connection, area: str, version: int) -> None:
+    """Rewrites the area's records that `upgrade` changes (from a version-`version` store)."""
+    rows = db.execute("SELECT key, body, crc FROM records WHERE area = ?", (area,)).fetchall()
     for key, body, check in rows:
-        if not isinstance(body, str) or check != crc("chargepoint", key, body):
+        if not isinstance(body, str) or check != crc(area, key, body):
             continue  # damaged: left for the check at open to refuse
         try:
             record = json.loads(body)
         except ValueError:
             continue
-        new = upgrade("chargepoint", record, 2)
+        new = upgrade(area, record, version)
         if new is not record:
             text = json.dumps(new, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
             db.execute(
-                "UPDATE records SET body = ?, crc = ? WHERE area = 'chargepoint' AND key = ?",
-                (text, crc("chargepoint", key, text), key),
+                "UPDATE records SET body = ?, crc = ? WHERE area = ? AND key = ?",
+                (text, crc(area, key, text), area, key),
             )
 
 
 # STEPS[v] turns a version-v store into version v + 1.
-STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
+STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: _v1_to_v2,
+    2: partial(_upgrade_area, area="chargepoint", version=2),
+    3: partial(_upgrade_area, area="ocpp", version=3),
+}
 
 
 def migrate(db: sqlite3.Connection, version: int) -> None:

@@ -231,7 +231,7 @@ class ChargeBox(ChargePoint):  # type: ignore[misc]  # the ocpp package is untyp
 
     async def _release(self, uid: str) -> bool:
         try:
-            await self.ops.command(uid, "release", True)
+            await self.station.release(self.ops, uid)
         except pointops.CommandError as e:
             self.station.pending.pop(uid, None)
             log.warning("remote start at %s: %s", uid, e.reason)

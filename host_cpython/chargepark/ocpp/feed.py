@@ -8,6 +8,7 @@ import json
 import logging
 from typing import Any
 
+import chargedefs
 import websockets
 from ocpp.exceptions import OCPPError
 
@@ -87,6 +88,8 @@ class Feed:
                 st.await_signed(uid, Signing(stop[0], stop))  # its StopTransaction waits for the record
             else:
                 await self.stopped(uid, stop)
+            if stop[5] == chargedefs.STOP_EV_DISCONNECTED:
+                await self.vehicle_left(uid)
         elif name == "meter_signed":  # [session, OCMF record or "", 0 or why not]
             if int(arg[2]):
                 log.warning("point %s: its meter did not sign session %s (%s)", uid, arg[0], arg[2])
@@ -104,18 +107,28 @@ class Feed:
         elif name == RESUME:
             log.warning("point %s: its module lost the release of the running transaction: releasing it", uid)
             try:
-                await self.backend.ops.command(uid, "release", True)
+                await st.release(self.backend.ops, uid)
             except pointops.CommandError as e:
                 log.warning("release to %s: %s", uid, e.reason)
                 st.resuming.pop(uid, None)  # the next live sample tries again
-        elif name == "session_start" and st.settings()["FreeMode"]:
-            await self.plugged_in(uid, st.settings()["FreeModeUID"])
+        elif name == "session_start":
+            if st.settings()["FreeMode"]:
+                await self.plugged_in(uid, st.settings()["FreeModeUID"])
+            if uid in st.pending and st.locks_remotely(uid):
+                await self.command(uid, "lock", None)  # released before the plug was in (Station.release)
         self.backend.wake.set()
 
     async def stopped(self, uid: str, stop: list[int]) -> None:
         self.station.on_stop(uid, stop)
         if self.station.queue.running(uid) is None:
             await self.scheduled_availability(uid)
+
+    async def vehicle_left(self, uid: str) -> None:
+        """UnlockConnectorOnEVSideDisconnect: a remotely locked socket is unlocked once the vehicle left (the
+        cable can be taken); without it the socket keeps the cable until UnlockConnector or another lock
+        command. The module moves the lock only with its contactor confirmed open."""
+        if self.station.settings()["UnlockConnectorOnEVSideDisconnect"] and self.station.locks_remotely(uid):
+            await self.command(uid, "unlock", None)
 
     async def signed(self, uid: str, session: int, record: str) -> None:
         if self.station.signed(uid, session, record) and self.station.queue.running(uid) is None:
@@ -155,7 +168,10 @@ class Feed:
             return
         reservation_id = reservation.reservation_id if reservation else None
         st.pending[uid] = Pending(tag, st.clock(), reservation_id, "EVDiscardTimeOut")
-        await self.command(uid, "release", True)
+        try:
+            await st.release(self.backend.ops, uid)
+        except pointops.CommandError as e:
+            log.warning("release of %s for card %s: %s", uid, tag, e.reason)
 
     async def plugged_in(self, uid: str, tag: str) -> None:
         """FreeMode (at plug-in) and ServiceRestart (a vehicle found plugged in after a restart): the

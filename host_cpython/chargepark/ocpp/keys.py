@@ -38,8 +38,10 @@ class ReadOnly:
 
 
 # Read-only keys: facts of this implementation, not settings (the manual lists the three signature keys as
-# unused).
+# unused). The IO module, the session authority, ends the session at unplug: a transaction kept across
+# unplugs would let the next vehicle charge on it (StopTransactionOnEVSideDisconnect).
 READ_ONLY = (
+    ReadOnly("StopTransactionOnEVSideDisconnect", lambda _n: "true"),
     ReadOnly("NumberOfConnectors", str),
     ReadOnly("SupportedFeatureProfiles", lambda _n: PROFILES),
     ReadOnly("GetConfigurationMaxKeys", lambda _n: str(MAX_KEYS)),

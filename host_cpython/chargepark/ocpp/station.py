@@ -18,6 +18,7 @@ from typing import Any
 
 import chargedefs
 
+from chargepark import pointops
 from chargepark.config.store import ConfigStore
 from chargepark.ocpp import eichrecht, vocab
 from chargepark.ocpp.authlist import LocalAuth, valid
@@ -150,6 +151,21 @@ class Station:
     def vehicle_at(self, uid: str) -> bool:
         live = self.live.get(uid)
         return bool(live and live.get("online", True) and int(live.get("iec_state", 0)) > chargedefs.STATE_A2)
+
+    def locks_remotely(self, uid: str) -> bool:
+        """The point's socket locks only when told (locking mode remote): for an OCPP point, this service
+        locks it with each release and unlocks it when its vehicle leaves (UnlockConnectorOnEVSideDisconnect).
+        In connected mode the module locks at plug-in and unlocks at unplug by itself."""
+        cfg = self.store.get("chargepoint", uid) or {}
+        return cfg.get("connection_type") == "socket" and cfg.get("locking_mode") == "remote"
+
+    async def release(self, ops: pointops.PointOps, uid: str) -> None:
+        """Releases the point for its transaction, locking a remotely locked socket first when the vehicle
+        is there (unlocked, it offers no PWM; before the plug is in, a locked socket would refuse it: then
+        the lock follows at plug-in, `Feed`); pointops.CommandError when the module refuses."""
+        if self.locks_remotely(uid) and self.vehicle_at(uid):
+            await ops.command(uid, "lock")
+        await ops.command(uid, "release", True)
 
     def connector_of(self, uid: str) -> int | None:
         return next((c for c, u in self.connectors.items() if u == uid), None)

@@ -35,7 +35,27 @@ from chargepark.wbm import systemhost
 log = logging.getLogger("chargepark.ocpp")
 QUEUE_FILE = "ocpp_queue.db"
 STATE_FILE = "ocpp_state.db"  # local list, cache, reservations, charging profiles
+RESET_RETRY_S = 5.0  # between the tries of a Reset that did not happen (ResetRetries)
 FIRMWARE_DIR = "ocpp_firmware"  # downloads of UpdateFirmware while they are installed
+
+
+async def restart_by_supervisor(data_dir: Path, kind: str, tries: int, wait_s: float = RESET_RETRY_S) -> None:
+    """A Reset's restart: the supervisor restarts this service (Soft) or every service (Hard). It answers
+    only once it stopped this service, so an answer, like no answer at all, is a reset that did not happen:
+    it is tried `tries` times (1 + ResetRetries)."""
+    name = SPEC.name if kind == "Soft" else "all"
+    for attempt in range(1, tries + 1):
+        log.warning("Reset %s: restarting %s (try %d of %d)", kind, name, attempt, tries)
+        try:
+            reply = await asyncio.to_thread(
+                supervisor_control.request, data_dir, {"cmd": "restart", "name": name}
+            )
+            why = str(reply.get("error", "this service was not stopped"))
+        except ConnectionError as e:
+            why = str(e)
+        log.error("Reset %s failed: %s", kind, why)
+        if attempt < tries:
+            await asyncio.sleep(wait_s)
 
 
 async def serve(runtime: Runtime) -> None:
@@ -56,11 +76,7 @@ async def serve(runtime: Runtime) -> None:
             if tx is not None:
                 await feed.command(uid, "release", False)
                 station.stop(tx, station.meter_now(tx), kind + "Reset")
-        name = SPEC.name if kind == "Soft" else "all"
-        log.warning("Reset %s: restarting %s", kind, name)
-        await asyncio.to_thread(
-            supervisor_control.request, Path(runtime.data_dir), {"cmd": "restart", "name": name}
-        )
+        await restart_by_supervisor(Path(runtime.data_dir), kind, 1 + int(station.settings()["ResetRetries"]))
 
     installer = BusInstaller(lambda request: link.publish(topics.AGENT_UPDATE, json.dumps(request)))
     data = Path(runtime.data_dir)
