@@ -43,7 +43,7 @@ def park(store: ConfigStore, meter: SigningMeter, calibration_law: bool = True) 
     store.put("chargepoint", {"name": "C", "meter_type": "em24"}, key="CP3")
     store.put(
         "ocpp",
-        {"SignedDataFormat": 1, "VendorAtKeyTransfer": "", "EichrechtAdminList": "04A1B2C3, not-a-uid"},
+        {"SignedDataFormat": 2, "VendorAtKeyTransfer": "", "EichrechtAdminList": "04A1B2C3, not-a-uid"},
     )
 
 
@@ -76,6 +76,8 @@ def test_the_settings_are_judged(tmp_path: Path) -> None:
         levels[("system", "calibration_law")] == checks.WARNING
         and levels[("ocpp", "EichrechtAdminList")] == checks.OK
     )
+    store.put("ocpp", {"SignedDataFormat": 1})  # OCMF in the transparency software's XML
+    assert checks.compliant(checks.report(store))
     store.close()
 
 

@@ -3,7 +3,7 @@ public key reaches the backend in one DataTransfer per signing connector after B
 a key becomes known), with VendorAtKeyTransfer/MessageAtKeyTransfer; the StopTransaction of a signing point
 carries the meter's OCMF record as a SignedData sampledValue that verifies with that key, whose readings are
 the transaction's meterStart and meterStop, and which fails verification with one byte flipped;
-SignedDataFormat other than OCMF is Rejected. The records come from the simulated Iskra
+SignedDataFormat 1 carries the record in the transparency software's XML with the key, 2 is Rejected. The records come from the simulated Iskra
 (chargepark.simmeter.SigningMeter, a real P-256 key) in the module's record form (iomodule.signing)."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import asyncio
 import json
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import chargedefs
 import pytest
@@ -113,12 +114,43 @@ def test_key_transfer_and_a_signed_stop_transaction(tmp_path: Path) -> None:
     run(scenario())
 
 
+def test_the_transparency_software_xml_carries_a_record_that_verifies_with_its_key(tmp_path: Path) -> None:
+    """SignedDataFormat 1: the StopTransaction's SignedData value is the transparency software's XML container,
+    its signedData the meter's OCMF record, exactly (no whitespace around it), and its publicKey the meter's."""
+    meter = SigningMeter(SIGNING, "79123456", "1.0")
+
+    async def scenario() -> None:
+        async with rig(tmp_path, VendorAtKeyTransfer="V", SignedDataFormat=1) as r:
+            know_key(r, UIDS[0], meter)
+            await r.until("booted", lambda: r.cs.actions("StatusNotification"))
+            await r.event(UIDS[0], "session_release", [3, 2000])
+            await r.until("start", lambda: r.cs.actions("StartTransaction"))
+            await r.event(UIDS[0], "session_stop", [3, 2600, 600, 60, 50, chargedefs.STOP_EV_DISCONNECTED])
+            record = signed_session(meter, 2000, 2600)
+            await r.event(UIDS[0], "meter_signed", [3, record, 0])
+            stop = (await r.until("stop", lambda: r.cs.actions("StopTransaction")))[0].payload
+            (value,) = [
+                v["value"] for v in stop["transactionData"][0]["sampledValue"] if v["format"] == "SignedData"
+            ]
+            assert value.startswith('<?xml version="1.0" encoding="UTF-8"?><values>')
+            root = ElementTree.fromstring(value)
+            (entry,) = root.findall("value")
+            signed, key = entry.find("signedData"), entry.find("publicKey")
+            assert signed is not None and key is not None
+            assert signed.attrib == {"format": "OCMF", "encoding": "plain"} and signed.text == record
+            assert key.attrib == {"encoding": "hex"} and key.text == meter.public_key_hex
+            data = verify(key.text, signed.text)
+            assert [round(rd["RV"] * 1000) for rd in data["RD"]] == [2000, 2600]
+
+    run(scenario())
+
+
 def test_no_signed_record_in_time_stops_without_and_a_refusal_is_logged(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A meter that does not sign (its record "" with its status) or whose record does not come within
     SIGNED_WAIT_S: the StopTransaction goes without one; the backend refusing the key transfer is logged and
-    not repeated; SignedDataFormat 1 and 2 are Rejected with the reason logged, 0 Accepted."""
+    not repeated; SignedDataFormat 2 is Rejected with the reason logged, 1 and 0 Accepted."""
     monkeypatch.setattr(eichrecht, "SIGNED_WAIT_S", 1.0)
     meter = SigningMeter(SIGNING, "1", "1.0")
 
@@ -143,12 +175,13 @@ def test_no_signed_record_in_time_stops_without_and_a_refusal_is_logged(
             await r.event(UIDS[0], "meter_signed", [2, signed_session(meter, 150, 170), 0])  # too late
             await asyncio.sleep(0.5)
             assert len(r.cs.actions("StopTransaction")) == 2 and len(r.cs.actions("DataTransfer")) == 1
-            for value, status in (("1", "Rejected"), ("2", "Rejected"), ("0", "Accepted")):
+            for value, status in (("2", "Rejected"), ("1", "Accepted"), ("0", "Accepted")):
                 answer = await r.cs_call(call.ChangeConfiguration(key="SignedDataFormat", value=value))
                 assert answer.status == status, value
             assert r.store.get("ocpp")["SignedDataFormat"] == 0
             assert (
-                "SignedDataFormat 1 (transparency software XML): only OCMF (0) can be produced" in caplog.text
+                "SignedDataFormat 2 (measuring-device-specific format): the meters here sign OCMF"
+                in caplog.text
             )
             assert "public key of connector 1: the backend answered Rejected" in caplog.text
             feed.cancel()

@@ -6,7 +6,9 @@ A point signs when its module reported its meter's public key (module area `mete
 the charge box, and again when a key or the meter's serial number changes (read after the key); its data is the JSON text
 `{"connectorId": <id>, "meterSerial": "<serial or empty>", "publicKey": "<DER SubjectPublicKeyInfo, hex>"}`.
 The StopTransaction of a signing point waits for the module's `meter_signed` record (at most SIGNED_WAIT_S)
-and carries it in transactionData as a sampledValue of format SignedData.
+and carries it in transactionData as a sampledValue of format SignedData: the OCMF text (SignedDataFormat
+0), or that text in the XML container the transparency software (S.A.F.E. e.V.) reads, with the meter's
+public key beside it, so the value verifies on its own (1).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any
+from xml.sax.saxutils import escape
 
 from ocpp.v16 import call
 
@@ -21,9 +24,10 @@ from chargepark.config.store import ConfigStore
 
 log = logging.getLogger("chargepark.ocpp")
 
-OCMF = 0
-# SignedDataFormat values (the manual): only OCMF is what the meters here produce
-FORMATS = {0: "OCMF", 1: "transparency software XML", 2: "measuring-device-specific format"}
+OCMF, TRANSPARENCY_XML = 0, 1
+# SignedDataFormat values (the manual); the meters here sign OCMF, which 1 wraps; 2 is not produced
+FORMATS = {OCMF: "OCMF", TRANSPARENCY_XML: "transparency software XML", 2: "measuring-device-specific format"}
+PRODUCED = (OCMF, TRANSPARENCY_XML)
 SIGNED_WAIT_S = 20.0
 MESSAGE_ID_MAX = 50  # the DataTransfer schema's messageId limit
 
@@ -34,14 +38,17 @@ def public_key(store: ConfigStore, uid: str) -> str:
 
 
 def signs(store: ConfigStore, settings: dict[str, Any], uid: str) -> bool:
-    """The point's StopTransaction carries a signed record: its meter signs and the format is OCMF."""
-    return bool(public_key(store, uid)) and int(settings["SignedDataFormat"]) == OCMF
+    """The point's StopTransaction carries a signed record: its meter signs and the format is produced here."""
+    return bool(public_key(store, uid)) and int(settings["SignedDataFormat"]) in PRODUCED
 
 
 def unsupported(key: str, raw: str) -> str | None:
     """Why a ChangeConfiguration value is valid but cannot be honoured here (then Rejected), else None."""
-    if key == "SignedDataFormat" and raw.strip() in ("1", "2"):
-        return "SignedDataFormat %s (%s): only OCMF (0) can be produced" % (raw.strip(), FORMATS[int(raw)])
+    if key == "SignedDataFormat" and raw.strip() == "2":
+        return "SignedDataFormat 2 (%s): the meters here sign OCMF; 0 (OCMF) or 1 (%s)" % (
+            FORMATS[2],
+            FORMATS[TRANSPARENCY_XML],
+        )
     return None
 
 
@@ -55,9 +62,18 @@ def key_transfer(settings: dict[str, Any], connector: int, key: str, serial: str
     )
 
 
-def signed_value(record: str) -> dict[str, Any]:
-    """The sampledValue of a signed record (OCMF text)."""
-    return {"value": record, "context": "Transaction.End", "format": "SignedData",
+def transparency_xml(record: str, key: str) -> str:
+    """An OCMF record and the meter's public key (hex DER) in the transparency software's XML container. The
+    record stays one line with nothing around it: whitespace in signedData breaks its verification."""
+    return ('<?xml version="1.0" encoding="UTF-8"?><values><value transactionId="1" context="Transaction.End">'
+            '<signedData format="OCMF" encoding="plain">%s</signedData><publicKey encoding="hex">%s</publicKey>'
+            "</value></values>") % (escape(record), escape(key))  # fmt: skip
+
+
+def signed_value(record: str, fmt: int, key: str) -> dict[str, Any]:
+    """The sampledValue of a signed record (OCMF text) in SignedDataFormat `fmt`."""
+    value = transparency_xml(record, key) if fmt == TRANSPARENCY_XML else record
+    return {"value": value, "context": "Transaction.End", "format": "SignedData",
             "measurand": "Energy.Active.Import.Register", "unit": "Wh"}  # fmt: skip
 
 

@@ -348,7 +348,8 @@ class Station:
             extra["transactionData"] = [{"timestamp": now_iso(), "sampledValue": sv}]
         if signed:
             data = extra.setdefault("transactionData", [{"timestamp": now_iso(), "sampledValue": []}])
-            data[0]["sampledValue"].append(eichrecht.signed_value(signed))
+            fmt, key = int(s["SignedDataFormat"]), eichrecht.public_key(self.store, tx.uid)
+            data[0]["sampledValue"].append(eichrecht.signed_value(signed, fmt, key))
         self.profiles.end_transaction(tx.connector)
         self.changed.set()
         return self.queue.stop(tx.ref, meter_wh, now_iso(), reason, extra)

@@ -69,6 +69,7 @@ TEMPLATES = (
     "no user identification: the signed records name nobody",
     "the release identifies the user",
     "OCMF records in StopTransaction",
+    "OCMF records in the transparency software's XML in StopTransaction",
     "format %s cannot be produced: StopTransaction carries no signed data",
     "the public keys go to the backend (DataTransfer)",
     "empty: the backend does not get the meters' public keys",

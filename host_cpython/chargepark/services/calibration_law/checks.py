@@ -5,7 +5,7 @@ by the Calibration Law Agent (which logs what is not OK) and by the WBM overview
 Per point: its energy meter must sign (a type whose register map has `signing` registers: docs/meters.md),
 and its module must have read the meter's public key; a point without user identification (Permanent
 Charging Release) signs records that name nobody. For OCPP, when a point uses it: SignedDataFormat must be
-a format the meters produce (OCMF), and without VendorAtKeyTransfer the backend gets no public keys
+a format produced here (OCMF, or OCMF in the transparency software's XML), and without VendorAtKeyTransfer the backend gets no public keys
 (docs/ocpp.md). EichrechtAdminList (the CHARX display's admin cards; no display here) is checked for card
 UIDs (hex). The system area's `calibration_law` says whether the agent runs at all.
 """
@@ -18,6 +18,7 @@ from typing import Any
 from iomodule import meters
 
 from chargepark.config.store import ConfigStore
+from chargepark.ocpp import eichrecht
 
 OK = "ok"
 WARNING = "warning"
@@ -70,8 +71,10 @@ def _ocpp(settings: dict[str, Any]) -> list[Check]:
     admins = _admin_uids(str(settings["EichrechtAdminList"]))
     bad = [u for u in admins if not all(c in "0123456789ABCDEFabcdef" for c in u)]
     return [
-        Check("ocpp", "", "SignedDataFormat", str(fmt), OK if fmt == 0 else ERROR,
-              "OCMF records in StopTransaction" if fmt == 0 else
+        Check("ocpp", "", "SignedDataFormat", str(fmt), OK if fmt in eichrecht.PRODUCED else ERROR,
+              "OCMF records in StopTransaction" if fmt == eichrecht.OCMF else
+              "OCMF records in the transparency software's XML in StopTransaction"
+              if fmt == eichrecht.TRANSPARENCY_XML else
               "format %s cannot be produced: StopTransaction carries no signed data" % fmt),
         Check("ocpp", "", "VendorAtKeyTransfer", vendor, OK if vendor else WARNING,
               "the public keys go to the backend (DataTransfer)" if vendor else
