@@ -24,9 +24,11 @@ from chargepark.config.store import ConfigStore
 from chargepark.datahub import pushed
 from chargepark.runtime import free_port
 from chargepark.simpark import sim_uid
+from ocpp.v16 import call
 
 from tests.e2e.test_head_sim import cli, run_sim, sim_runtime, until
 from tests.e2e.test_rest_control import rest
+from tests.host.ocppkit import CentralSystem
 from tests.host.wbmkit import logged_in
 
 SERVER_POINT, CLIENT_POINT = sim_uid(1), sim_uid(1, "CPC")
@@ -141,3 +143,42 @@ def charge_at_client(server: Head, client: Head) -> None:
     until("the server shows the client's point charging", lambda: server.rest(
         "GET", "/charging-controllers/%s/data?param_list=status" % CLIENT_POINT) == (200, {"status": "Charging"}),
         30)  # fmt: skip
+
+
+@pytest.mark.slow
+def test_the_servers_ocpp_serves_the_clients_point(park: tuple[Head, Head]) -> None:
+    """The server's OCPP service takes the client's point as a connector of its charge box (the manual: the
+    server does what a client's services no longer do): a remote start reaches the client's module over
+    the park link, and its session comes back as StartTransaction and StopTransaction."""
+    server, client = park
+    cs = CentralSystem(interval=30)
+    cs.start()
+    try:
+        until("the server sees the client's point online", lambda: server.rest(
+            "GET", "/charging-controllers/%s/data?param_list=bus_state" % CLIENT_POINT) == (200, {"bus_state": "online"}),
+            120)  # fmt: skip
+        configure(server.data, "ocpp", {"BackendURL": cs.url})
+        status, body = server.rest("PUT", "/charging-points/%s/config" % CLIENT_POINT,
+                                   {"release_charging_mode": "ocpp", "ocpp_connector_id": 1})  # fmt: skip
+        assert status == 200, body
+        cs.wait("BootNotification", lambda: cs.actions("BootNotification"), 90)
+        cs.wait("connector 1 Available", lambda: [s for s in cs.actions("StatusNotification")
+                                                  if s.payload["connectorId"] == 1 and s.payload["status"] == "Available"], 60)  # fmt: skip
+        for step in ("plug", "charge"):
+            out = cli("sim", "--data", str(client.data), "--point", "1", step)
+            assert out.returncode == 0, out.stdout + out.stderr
+        cs.wait(
+            "Preparing", lambda: cs.actions("StatusNotification")[-1].payload["status"] == "Preparing", 30
+        )
+        assert cs.call(call.RemoteStartTransaction(id_tag="PARK1", connector_id=1)).status == "Accepted"
+        start = cs.wait("StartTransaction", lambda: cs.actions("StartTransaction"), 30)[0]
+        assert start.payload["connectorId"] == 1 and start.payload["idTag"] == "PARK1"
+        cs.wait("Charging", lambda: cs.actions("StatusNotification")[-1].payload["status"] == "Charging", 30)
+        assert client.module()["contactor"]
+        out = cli("sim", "--data", str(client.data), "--point", "1", "unplug")
+        assert out.returncode == 0, out.stdout + out.stderr
+        stop = cs.wait("StopTransaction", lambda: cs.actions("StopTransaction"), 30)[0]
+        assert stop.payload["reason"] == "EVDisconnected"
+        assert stop.payload["meterStop"] >= start.payload["meterStart"]
+    finally:
+        cs.close()
