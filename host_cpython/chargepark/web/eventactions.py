@@ -12,6 +12,7 @@ import chargedefs as cd
 import pointconfig
 
 from chargepark import ea_examples
+from chargepark.web import i18n, numbers
 from chargepark.web.forms import typed
 
 FIELDS = pointconfig.EVENT_ACTION
@@ -43,8 +44,9 @@ def msgids() -> set[str]:
     )
 
 
-def io_state(live: dict[str, Any]) -> dict[str, list[str]]:
-    """The point's inputs and outputs as the page shows them (msgids; "Not Available" before a sample)."""
+def io_state(live: dict[str, Any], lang: str = i18n.DEFAULT) -> dict[str, list[str]]:
+    """The point's inputs and outputs as the page shows them (msgids; "Not Available" before a sample; the
+    analog inputs' volts in `lang`'s notation)."""
     io = live.get("io") or {}
     inputs = io.get("inputs") or [None] * cd.DIGITAL_INPUTS
     outputs = io.get("outputs") or ["unknown"] * cd.DIGITAL_OUTPUTS
@@ -52,7 +54,8 @@ def io_state(live: dict[str, Any]) -> dict[str, list[str]]:
     return {
         "inputs": [INPUT_TEXT.get(v, "Not Available") for v in inputs],
         "outputs": [OUTPUT_TEXT.get(v, "Not Available") for v in outputs],
-        "analog": ["%.2f V" % (mv / 1000) for mv in analog] if analog else ["-"] * cd.ANALOG_INPUTS,
+        "analog": [numbers.quantity(lang, mv / 1000, "V", 2) for mv in analog or ()]
+        or ["-"] * cd.ANALOG_INPUTS,
     }
 
 

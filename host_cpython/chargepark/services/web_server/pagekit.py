@@ -6,6 +6,7 @@ shared by all pages. A page module (`pages_*.py`) declares its `router` and its 
 from __future__ import annotations
 
 import json
+from functools import partial
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from chargepark.auth.guard import COOKIE, CSRF_HEADER
 from chargepark.auth.matrix import ROLE_MATRIX
 from chargepark.auth.roles import Role
-from chargepark.web import i18n, messages, status
+from chargepark.web import i18n, messages, numbers, status
 
 WEB = Path(str(files("chargepark.web")))
 Nav = tuple[tuple[str, str, str], ...]  # path, title, the operation whose role the page needs
@@ -28,14 +29,7 @@ env = Environment(
     loader=FileSystemLoader(str(WEB / "templates")),
     autoescape=select_autoescape(["html"]),
 )
-UNIT_SIGNS = {"degC": "°C", "Ohm": "Ω"}  # the schemas' ASCII unit names as a page prints them
-
-
-def unit_sign(unit: str) -> str:
-    return UNIT_SIGNS.get(unit, unit)
-
-
-env.filters["unit"] = unit_sign
+env.filters["unit"] = numbers.unit_sign
 
 
 class Api:
@@ -81,7 +75,8 @@ class Page:
             _=self.gettext, who=self.who, may=self.may, lang=self.lang, langs=i18n.LANGS,
             nav=self.request.app.state.nav, path=self.request.url.path,
             csrf=json.dumps({"X-CSRF-Token": self.who.get("csrf_token") or ""}), msg=self.message,
-            duration=status.duration, hidden_nav=self.hidden_nav, **values,
+            duration=status.duration, hidden_nav=self.hidden_nav, num=partial(numbers.number, self.lang),
+            qty=partial(numbers.quantity, self.lang), **values,
         )  # fmt: skip
         return HTMLResponse(html, headers={"cache-control": "no-store"})
 

@@ -100,7 +100,12 @@ async def status_values(p: Page, uid: str) -> dict[str, Any]:
         else None
     )
     head = await p.api.get("/api/wbm/network/head")
-    return {"point": point, "groups": status.groups(point or {}, live, cfg, head), "live": live, "cfg": cfg}
+    return {
+        "point": point,
+        "groups": status.groups(point or {}, live, cfg, head, p.lang),
+        "live": live,
+        "cfg": cfg,
+    }
 
 
 @router.get("/stations/{uid}", response_class=HTMLResponse)
@@ -175,7 +180,7 @@ async def event_actions_page(p: Page, uid: str, entries: list[dict[str, Any]] | 
     if record is None:
         return to_login(p.request)
     rows = eventactions.rows({"event_actions": entries}) if entries is not None else eventactions.rows(record)
-    io = eventactions.io_state(await p.api.get("/api/wbm/live/%s" % uid) or {})
+    io = eventactions.io_state(await p.api.get("/api/wbm/live/%s" % uid) or {}, p.lang)
     return p.render("event_actions.html", uid=uid, record=record, rows=rows, ea=eventactions,
                     kinds=chargeschema, result=result, io=io, io_text=eventactions.io_texts(p.gettext))  # fmt: skip
 

@@ -40,7 +40,7 @@
     document.getElementById("fig-available").textContent = String(n.available);
     document.getElementById("fig-occupied").textContent = String(n.occupied);
     document.getElementById("fig-charging").textContent = String(n.charging);
-    document.getElementById("fig-power").textContent = (power / 1000).toFixed(1) + " kW";
+    document.getElementById("fig-power").textContent = formatNumber(power / 1000, 1) + " kW";
   }
 
   function refresh() {
@@ -63,8 +63,8 @@
     var cell = row.querySelector("td.status");
     cell.className = "status " + status;
     set(row, "status", (shown[status] || status) + (p.bus_state !== "online" ? " (" + root.dataset.offline + ")" : ""));
-    set(row, "power", (power / 1000).toFixed(2) + " kW");
-    set(row, "energy", (((p.session || {}).energy_wh || 0) / 1000).toFixed(2) + " kWh");
+    set(row, "power", formatNumber(power / 1000, 2) + " kW");
+    set(row, "energy", formatNumber(((p.session || {}).energy_wh || 0) / 1000, 2) + " kWh");
     set(row, "charge-time", duration(p.charge_time_sec));
     set(row, "plug-time", duration(p.connected_time_sec));
     points[e.lastEventId] = [status, power];

@@ -17,7 +17,7 @@
     var io = JSON.parse(e.data).io;
     if (!io) { return; }
     (io.inputs || []).forEach(function (v, i) { set("io-di-" + (i + 1), text[String(v)]); });
-    (io.analog_mv || []).forEach(function (v, i) { set("io-ai-" + (i + 1), (v / 1000).toFixed(2) + " V"); });
+    (io.analog_mv || []).forEach(function (v, i) { set("io-ai-" + (i + 1), formatNumber(v / 1000, 2) + " V"); });
     (io.outputs || []).forEach(function (v, i) { set("io-do-" + (i + 1), text[v] || text.unknown); });
   }
 

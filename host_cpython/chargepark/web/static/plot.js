@@ -10,7 +10,8 @@
   var SECONDS = { "15m": 900, "1h": 3600, "24h": 86400 };
   var plots = [];
 
-  // The page's language, not the browser's: a German page shows 13:02:10, an English one 1:02:10 PM.
+  // The page's language, not the browser's: a German page shows 13:02:10, an English one 1:02:10 PM; the
+  // chart's locale formats its axes' numbers and its tooltips' values alike (0,5 kW / 0.5 kW).
   var LANG = document.documentElement.lang || undefined;
   function label(t) { return new Date(t * 1000).toLocaleTimeString(LANG); }
 
@@ -22,7 +23,7 @@
         return { label: canvas.dataset["label" + n], data: [], yAxisID: n ? "a" : "w", pointRadius: 0,
                  borderWidth: 2, borderColor: COLOURS[n], backgroundColor: COLOURS[n] };
       }) },
-      options: { animation: false, scales: { w: { position: "left", title: { display: true, text: "kW" } },
+      options: { animation: false, locale: LANG, scales: { w: { position: "left", title: { display: true, text: "kW" } },
                                             a: { position: "right", title: { display: true, text: "A" } } } },
     });
     plots.push(plot);

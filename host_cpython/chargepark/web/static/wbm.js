@@ -1,6 +1,17 @@
-// The WBM's only page script (no build step): field visibility by the rules the form carries, and the
-// API's field messages placed beside their fields after an htmx answer.
+// The script of every WBM page (no build step): field visibility by the rules the form carries, the API's
+// field messages placed beside their fields after an htmx answer, and the number format of the live updates.
 "use strict";
+
+// A shown number in the page's language with `digits` fraction digits: German 1.234,50, English 1,234.50
+// (Intl's grouping is CLDR's, as Babel's in chargepark/web/numbers.py: a live update prints what the first
+// render printed). The page scripts after this one (deferred, in document order) use it; one formatter per
+// digits, made once (the dashboard formats hundreds of values a second).
+var numberFormats = {};
+function formatNumber(value, digits) {
+  var f = numberFormats[digits] || (numberFormats[digits] = new Intl.NumberFormat(
+    document.documentElement.lang || undefined, { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+  return f.format(value);
+}
 
 function applyVisibility(form) {
   form.querySelectorAll("[data-shown-when]").forEach(function (div) {
