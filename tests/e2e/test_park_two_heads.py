@@ -22,11 +22,13 @@ from chargepark import simctl
 from chargepark.config.cli import STORE_FILE
 from chargepark.config.store import ConfigStore
 from chargepark.datahub import pushed
+from chargepark.modbus.encode import decode
 from chargepark.runtime import free_port
 from chargepark.simpark import sim_uid
 from ocpp.v16 import call
 
 from tests.e2e.test_head_sim import cli, run_sim, sim_runtime, until
+from tests.e2e.test_modbus_sim import mbpoll
 from tests.e2e.test_rest_control import rest
 from tests.host.ocppkit import CentralSystem
 from tests.host.wbmkit import logged_in
@@ -182,3 +184,27 @@ def test_the_servers_ocpp_serves_the_clients_point(park: tuple[Head, Head]) -> N
         assert stop.payload["meterStop"] >= start.payload["meterStart"]
     finally:
         cs.close()
+
+
+@pytest.mark.slow
+def test_the_servers_modbus_serves_the_clients_point(park: tuple[Head, Head]) -> None:
+    """The server's Modbus Server maps the client's point beside its own: its identification and its
+    vehicle state come from the client's module over the park link, read by Debian's mbpoll."""
+    server, client = park
+    port = free_port()
+    until("the server sees the client's point online", lambda: server.rest(
+        "GET", "/charging-controllers/%s/data?param_list=bus_state" % CLIENT_POINT) == (200, {"bus_state": "online"}),
+        120)  # fmt: skip
+    configure(server.data, "modbus", {"server_port": port})
+    out = cli(
+        "service", "restart", "modbus-server", "--data", str(server.data)
+    )  # the port is read at its start
+    assert out.returncode == 0, out.stdout + out.stderr
+    until("two points over the server's Modbus", lambda: mbpoll(port, 114) == [2], 60)
+    conf = {start: decode("ascii", mbpoll(port, start + 113, 3)) for start in (1000, 2000)}
+    assert sorted(conf.values()) == sorted(uid[-6:] for uid in (SERVER_POINT, CLIENT_POINT))
+    at = next(start for start, uid in conf.items() if uid == CLIENT_POINT[-6:])
+    out = cli("sim", "--data", str(client.data), "--point", "1", "plug")
+    assert out.returncode == 0, out.stdout + out.stderr
+    until("the client's vehicle (state B) in the server's registers",
+          lambda: decode("ascii", mbpoll(port, at + 299, 1))[0] == "B", 30)  # fmt: skip

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from chargepark.config import ConfigStore
+from chargepark.modbus.view import layout, park_ranks
 from chargepark.park import forget_module, park_view, record_discovery
 
 
@@ -59,15 +60,17 @@ def test_stations_server_first_with_their_points(store: ConfigStore) -> None:
     assert park.point("uid-c") is not None and park.point("uid-z") is None
 
 
-def test_modbus_start_registers_automatic_and_manual(store: ConfigStore) -> None:
-    for pos, uid in ((1, "uid-a"), (2, "uid-b"), (3, "uid-c")):
-        record_discovery(store, "head1", pos, uid)
-    store.put("chargepoint", {"name": "A"}, key="uid-a")
-    store.put("chargepoint", {"name": "C"}, key="uid-c")
-    # Automatic: CP# x 1000 over the configured points in park order.
-    assert park_view(store).modbus_starts() == {"uid-a": 1000, "uid-c": 2000}
-    store.put(
-        "modbus", {"start_addresses": [{"uid": "uid-a", "start": 5000}, {"uid": "uid-c", "start": 7000}]}
-    )
-    park = park_view(store)
-    assert park.modbus_manual and park.modbus_starts() == {"uid-a": 5000, "uid-c": 7000}
+def test_modbus_start_registers_automatic_in_park_order_and_manual(store: ConfigStore) -> None:
+    store.put("station", {"name": "North", "role": "client", "address": "192.168.4.12"}, key="head2")
+    for station, pos, uid in (("head1", 1, "uid-a"), ("head1", 3, "uid-c"), ("head2", 1, "uid-x"),
+                              ("head2", 2, "uid-y")):  # fmt: skip
+        record_discovery(store, station, pos, uid)
+    stations = park_view(store).stations
+    places = {p.uid: (rank, p.position) for rank, st in enumerate(stations) for p in st.points}
+    assert park_ranks([[p.uid for p in st.points] for st in stations]) == {
+        u: r for u, (r, _) in places.items()
+    }
+    # Automatic: the server's points at position x 1000 (a gap stays a gap), a client's after its highest
+    assert layout([], places) == {"uid-a": 1000, "uid-c": 3000, "uid-x": 4000, "uid-y": 5000}
+    manual = [{"uid": "uid-a", "start": 5000}, {"uid": "uid-y", "start": 7000}, {"uid": "uid-c", "start": -1}]
+    assert layout(manual, places) == {"uid-a": 5000, "uid-y": 7000}  # no mixed operation

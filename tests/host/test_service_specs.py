@@ -71,7 +71,8 @@ def test_services_doc_tables_are_current() -> None:
 
 def test_areas_without_a_reader_are_marked() -> None:
     table = docs.area_table()
-    assert "| `station` | Charging stations | `controller-agent` |" in table  # the park (park/client.py)
+    # the park (park/client.py), the Modbus layout in park order
+    assert "| `station` | Charging stations | `controller-agent`, `modbus-server` |" in table
     # network: ModemRestartTimeout (ocpp16), OpenVPN On Request (mqtt-bridge)
     assert "| `network` | Network | `ocpp16`, `mqtt-bridge` |" in table
     assert (

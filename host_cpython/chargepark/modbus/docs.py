@@ -47,7 +47,10 @@ register table, `host_cpython/chargepark/modbus/registers.py`.
 ## Start addresses
 
 Per point in the modbus area's `start_addresses`: a multiple of 1000 from 1000 to 48000, or -1 =
-automatic. Automatic start = bus position x 1000. Once one point has a manual start address only points
+automatic. Automatic start = bus position x 1000 on a single station; in a park the server's points come
+first (position x 1000) and each client station's follow the highest position of the stations before it
+(stations in park order: the server, then the clients by UID; `modbus.view.layout`), so the points of a
+park never share a block. Once one point has a manual start address only points
 with manual start addresses are reachable (no mixed operation, as the manual says); the store refuses a
 mix (`config/parkrules.py`).
 

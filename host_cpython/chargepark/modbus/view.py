@@ -91,20 +91,33 @@ def host_info() -> dict[str, Any]:
     return info
 
 
-def layout(start_addresses: list[dict[str, Any]], positions: dict[str, int]) -> dict[str, int]:
+def layout(start_addresses: list[dict[str, Any]], places: dict[str, tuple[int, int]]) -> dict[str, int]:
     """UID -> start address. Manual entries win; once one is manual, the automatic points (-1 or not
-    listed) are not reachable (no mixed operation). Automatic: bus position x 1000."""
+    listed) are not reachable (no mixed operation). Automatic: places are (station rank in park order,
+    bus position); a station's points follow the highest position of the stations before it, so a single
+    station's point is at position x 1000 and a park's points never share a block."""
     manual = {str(e["uid"]): int(e["start"]) for e in start_addresses if int(e["start"]) != MODBUS_AUTO}
     if manual:
         return {u: s for u, s in manual.items() if START_FIRST <= s <= START_LAST}
+    highest: dict[int, int] = {}
+    for rank, position in places.values():
+        highest[rank] = max(highest.get(rank, 0), position)
+    base, before = {}, 0
+    for rank in sorted(highest):
+        base[rank], before = before, before + highest[rank]
     out: dict[str, int] = {}
     taken: set[int] = set()
-    for uid, position in sorted(positions.items(), key=lambda kv: (kv[1], kv[0])):
-        start = position * BLOCK_STEP
+    for uid, (rank, position) in sorted(places.items(), key=lambda kv: (kv[1], kv[0])):
+        start = (base[rank] + position) * BLOCK_STEP
         if START_FIRST <= start <= START_LAST and start not in taken:
             out[uid] = start
             taken.add(start)
     return out
+
+
+def park_ranks(stations: list[list[str]]) -> dict[str, int]:
+    """UID -> its station's rank, from the park's stations in order (park.model: the server first)."""
+    return {uid: rank for rank, uids in enumerate(stations) for uid in uids}
 
 
 def _short(uid: str) -> str:
@@ -118,6 +131,7 @@ class ParkView:
         self.points: dict[str, PointView] = {}
         self.configs: dict[str, dict[str, Any]] = {}  # chargepoint area by UID
         self.controls: dict[str, dict[str, Any]] = {}  # control area by UID (the watchdog pair)
+        self.ranks: dict[str, int] = {}  # UID -> its station's rank in the park (unknown: 0, this station)
         self.modbus: dict[str, Any] = {"start_addresses": [], "write_clients": [], "resets_enabled": False}
         self.station = ""
         self.host = host if host is not None else host_info()
@@ -165,11 +179,14 @@ class ParkView:
         chargepoints: dict[str, dict[str, Any]],
         modbus: dict[str, Any],
         controls: dict[str, dict[str, Any]] | None = None,
+        ranks: dict[str, int] | None = None,
     ) -> None:
-        """The store's chargepoint and modbus areas and the points' `control` records (the watchdog)."""
+        """The store's chargepoint and modbus areas, the points' `control` records (the watchdog) and their
+        stations' ranks in the park (`park_ranks`)."""
         self.configs = chargepoints
         self.modbus = modbus
         self.controls = dict(controls or {})
+        self.ranks = dict(ranks or {})
         self.relayout()
 
     def control(self, uid: str) -> dict[str, Any]:
@@ -179,9 +196,8 @@ class ParkView:
     # ---- layout (manual "Modbus": start addresses) ------------------------------------------------
 
     def layout(self) -> dict[str, int]:
-        return layout(
-            self.modbus.get("start_addresses", []), {p.uid: p.position for p in self.points.values()}
-        )
+        places = {p.uid: (self.ranks.get(p.uid, 0), p.position) for p in self.points.values()}
+        return layout(self.modbus.get("start_addresses", []), places)
 
     def relayout(self) -> None:
         for start in self.starts.values():

@@ -11,10 +11,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from chargepark.config.areas import AREAS
-from chargepark.config.schemas import MODBUS_AUTO
 from chargepark.config.store import ConfigStore
-
-MODBUS_SLOTS = 48  # start addresses 1000..48000
 
 
 @dataclass(frozen=True)
@@ -45,8 +42,6 @@ class Station:
 class Park:
     name: str
     stations: tuple[Station, ...]
-    modbus_manual: bool  # start addresses set by hand (else assigned automatically)
-    modbus_manual_starts: dict[str, int]
 
     def points(self) -> list[Point]:
         return [p for st in self.stations for p in st.points]
@@ -57,17 +52,6 @@ class Park:
 
     def point(self, uid: str) -> Point | None:
         return next((p for p in self.points() if p.uid == uid), None)
-
-    def modbus_starts(self) -> dict[str, int]:
-        """Modbus start register per configured point. Automatic: CP# x 1000 in park order (server
-        first, then by bus position). Manual: the configured ones; a point without one is not reachable."""
-        if self.modbus_manual:
-            return {
-                p.uid: self.modbus_manual_starts[p.uid]
-                for p in self.dashboard()
-                if p.uid in self.modbus_manual_starts
-            }
-        return {p.uid: 1000 * (n + 1) for n, p in enumerate(self.dashboard()[:MODBUS_SLOTS])}
 
 
 def record_discovery(
@@ -145,11 +129,4 @@ def park_view(store: ConfigStore, online: Collection[str] = ()) -> Park:
             )
         )
     stations.sort(key=lambda st: (st.role != "server", st.uid))
-    modbus = store.get("modbus")["start_addresses"]
-    manual = {e["uid"]: e["start"] for e in modbus if e["start"] != MODBUS_AUTO}
-    return Park(
-        name=store.get("park")["name"],
-        stations=tuple(stations),
-        modbus_manual=bool(manual),
-        modbus_manual_starts=manual,
-    )
+    return Park(name=store.get("park")["name"], stations=tuple(stations))

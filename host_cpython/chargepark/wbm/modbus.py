@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends
 
 from chargepark import topics
 from chargepark.modbus import docs, registers
-from chargepark.modbus.view import layout
+from chargepark.modbus.view import layout, park_ranks
 from chargepark.park.model import park_view
 from chargepark.services.modbus_client.spec import SPEC as CLIENT
 from chargepark.services.modbus_server.spec import SPEC as SERVER
@@ -43,8 +43,10 @@ def _service(ctx: WbmContext, name: str) -> Record:
 
 
 def _points(ctx: WbmContext, settings: Record) -> list[Record]:
-    points = [pt for st in park_view(ctx.store, ctx.view.online()).stations for pt in st.points]
-    starts = layout(settings["start_addresses"], {pt.uid: pt.position for pt in points})
+    stations = park_view(ctx.store, ctx.view.online()).stations
+    points = [pt for st in stations for pt in st.points]
+    ranks = park_ranks([[pt.uid for pt in st.points] for st in stations])
+    starts = layout(settings["start_addresses"], {pt.uid: (ranks[pt.uid], pt.position) for pt in points})
     configured = {e["uid"]: e["start"] for e in settings["start_addresses"]}
     return [
         {"uid": pt.uid, "name": pt.name, "position": pt.position, "configured": configured.get(pt.uid, -1),

@@ -20,7 +20,8 @@ from chargepark.modbus import server as modbus_server
 from chargepark.modbus.control import Control
 from chargepark.modbus.datastore import MapStore
 from chargepark.modbus.registers import OFF
-from chargepark.modbus.view import ParkView
+from chargepark.modbus.view import ParkView, park_ranks
+from chargepark.park.model import park_view
 from chargepark.release.gate import GatedOps, mode_in
 from chargepark.runtime import Runtime
 from chargepark.services.base import connect, follow_config, run_service
@@ -64,8 +65,9 @@ class Feed:
         self.view.take_modules(station, positions)
 
     def reload(self, area: str = "") -> None:
+        ranks = park_ranks([[p.uid for p in st.points] for st in park_view(self.store).stations])
         self.view.take_config(
-            self.store.get("chargepoint"), self.store.get("modbus"), self.store.get("control")
+            self.store.get("chargepoint"), self.store.get("modbus"), self.store.get("control"), ranks
         )
 
     def save_control(self, uid: str, fields: dict[str, Any]) -> None:
@@ -104,7 +106,7 @@ async def serve(runtime: Runtime) -> None:
         announce_current(uid, None)
     control = Control(view, ops, restart_head, save_control=feed.save_control,
                       announce_dynamic=announce_dynamic, announce_current=announce_current)  # fmt: skip
-    await follow_config(link, store, ("modbus", "chargepoint", "control"), feed.reload)
+    await follow_config(link, store, ("modbus", "chargepoint", "control", "module", "station"), feed.reload)
     await link.subscribe(topics.subscription(topics.AGENT_LIVE), feed.on_live)
     await link.subscribe(topics.fill(topics.CHARX_DATA, uid="+", param="rfid"), feed.on_rfid)
     await link.subscribe(topics.AGENT_MODULES, feed.on_modules)

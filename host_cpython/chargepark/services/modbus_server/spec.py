@@ -9,7 +9,7 @@ SPEC = ServiceSpec(
     name="modbus-server",
     title="Modbus Server",
     summary="the CHARX-compatible Modbus/TCP server on the modbus area's `server_port` (docs/modbus-registers.md)",
-    reads=("modbus", "chargepoint", "control"),
+    reads=("modbus", "chargepoint", "control", "module", "station"),
     publishes=(topics.AGENT_COMMAND, topics.MODBUS_DYNAMIC_CURRENT, topics.MODBUS_POINT_CURRENT),
     subscribes=(
         topics.AGENT_LIVE,
