@@ -56,6 +56,16 @@ def _release(p, on):
     p.asking_at = -1
 
 
+@_on(
+    "clock",
+    Field("utc_s", INT, 0, 0, 0xFFFFFFFF, unit="s", doc="UTC seconds since 1970"),
+    Field("tz_min", INT, 0, -720, 840, unit="min", doc="local time's offset from UTC"),
+    doc="the head's wall clock: a signing meter's clock is set from it before each transaction (its records' times then carry S, synchronized, not U); the controller agent sends it when the module appears and hourly",
+)
+def _clock(p, utc_s, tz_min):
+    p.set_clock(utc_s, tz_min)
+
+
 @_on("lock", doc="lock the socket (remote locking mode, Event Actions)")
 def _lock(p):
     p.lock_req = LOCK_DO

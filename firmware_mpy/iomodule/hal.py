@@ -88,6 +88,10 @@ class Hal:
         """The point's session `session` starts (True) or ends: a signing meter starts or stops its
         transaction (iomodule/signing.py); nothing where the meter does not sign."""
 
+    def meter_clock(self, utc_s, tz_min, at_ms):
+        """The wall clock for a signing meter (UTC seconds at module time `at_ms`, the local offset in
+        minutes): it sets the meter's clock before each transaction; nothing where the meter does not sign."""
+
     def meter_key(self):
         """A signing meter's public key (DER SubjectPublicKeyInfo, hex) once it was read, else None."""
         return None

@@ -214,6 +214,10 @@ class MachineHal(Hal):
         if self.meter_line is not None:
             self.meter_line.transaction(start, session)
 
+    def meter_clock(self, utc_s, tz_min, at_ms):
+        if self.meter_line is not None:
+            self.meter_line.clock(utc_s, tz_min, at_ms)
+
     def meter_key(self):
         return self.meter_line.key() if self.meter_line is not None else None
 

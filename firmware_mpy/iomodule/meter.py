@@ -226,6 +226,12 @@ class MeterLine:
             else:
                 sg.end(session)
 
+    def clock(self, utc_s, tz_min, at_ms):
+        """The wall clock a signing meter's clock is set from before each transaction."""
+        sg = self.meter.signer if self.meter is not None else None
+        if sg is not None:
+            sg.set_clock(utc_s, tz_min, at_ms)
+
     def key(self):
         """A signing meter's public key (hex) once it was read, then None until it is read anew."""
         sg = self.meter.signer if self.meter is not None else None

@@ -97,7 +97,11 @@ _EMPRO_BLOCKS = ((0x8006, 0x18), (0x9306, 2))
 # `command`; `state` turns 1 (active; 0 idle, 2/3 active after a power failure or reset) and `status`
 # 15 (signed; 0-2 busy, >= 128 an error). `stop` ends it: state 0, status 15, and the OCMF payload
 # (`data_len` bytes from `data`, 2 a register, high byte first) with its DER signature (`sig_len` bytes
-# from `sig`) over exactly those payload bytes.
+# from `sig`) over exactly those payload bytes. Before a transaction the meter's clock is set when the
+# head gave the module the wall clock: `time` = the UTC offset in minutes (two's complement), then the UTC
+# seconds, high word first; `synced` written to `time_sync` marks it synchronized, so the record's times
+# carry "S" rather than "U" (the registers as EVerest's RsIskraMeter drives them; not checked against the
+# maker's manual here, docs/meters.md).
 _ISKRA_SIGNING = {
     "state": 7000,
     "command": 7051,
@@ -106,6 +110,9 @@ _ISKRA_SIGNING = {
     "data_len": 7057,
     "sig_len": 7058,
     "algorithm": 7059,
+    "time": 7053,  # 3 registers: UTC offset (min), UTC seconds high, low
+    "time_sync": 7071,
+    "synced": 2,
     "meta": 7100,
     "data": 7612,
     "key": 8124,

@@ -75,6 +75,9 @@ class ChargePoint:
         self.protections = Protections(nv if nv is not None else NvState())
         self.session = Session()
         self.meter_tx = False  # the meter's transaction of this session runs
+        self.clock_utc = -1  # the head's wall clock (command clock): UTC seconds at module time clock_at
+        self.clock_at = 0
+        self.clock_tz = 0  # local time is this many minutes ahead of UTC
         self.locking = Locking()
         self.phase_switch = PhaseSwitch()
         # MicroPython has no starred tuple display: concatenate.
@@ -264,8 +267,15 @@ class ChargePoint:
         self._events.append((code, arg))
 
     # --- session edges (iomodule.session calls these) ------------------------------------------------
+    def set_clock(self, utc_s, tz_min):
+        self.clock_utc = utc_s
+        self.clock_at = self.last_tick
+        self.clock_tz = tz_min
+
     def session_began(self):
         if self.metered:
+            if self.clock_utc >= 0:  # a signing meter's clock is set from it before its transaction
+                self.hal.meter_clock(self.clock_utc, self.clock_tz, self.clock_at)
             self.hal.meter_transaction(True, self.session.count)
             self.meter_tx = True
 

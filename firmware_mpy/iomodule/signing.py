@@ -3,15 +3,17 @@ says their roles), one Modbus request at a time on the meter driver's line, betw
 
 The public key is read once when the meter starts answering (and again after it was lost): `key` is then
 the DER SubjectPublicKeyInfo in hex and `key_new` set until the point took it. `begin(session)` (the
-point's session start) writes the gateway's OCMF metadata, selects ECDSA-secp256r1-SHA256 and starts the
+point's session start) sets the meter's clock when the point knows the wall clock (`set_clock`: the head's
+command `clock`), writes the gateway's OCMF metadata, selects ECDSA-secp256r1-SHA256 and starts the
 meter's transaction; a transaction the meter still runs (a power failure or reset in a session) is stopped
 first, its record dropped. `end(session)` stops it, waits for the signature and reads the OCMF payload
 and signature: `signed` is then [session, record, 0] with the record
 `OCMF|payload|{"SA":"ECDSA-secp256r1-SHA256","SD":"<signature hex>"}`, or [session, "", code] when the
 meter refused (its status code, >= 128) or did not answer (NO_ANSWER), or the payload exceeded MAX_DATA
 (TOO_LONG). Requests ask at most `TRIES` times; a busy status is asked again every STATUS_EVERY_MS for at
-most STATUS_WAIT_MS. The buffers are allocated here once; only the record string (once a session) and
-the key string (once a meter) are made later, so idle polling allocates nothing.
+most STATUS_WAIT_MS. The buffers are allocated here once; only the record string and the clock's large
+integers (once a session) and the key string (once a meter) are made later, so idle polling allocates
+nothing.
 """
 
 from binascii import hexlify
@@ -40,10 +42,15 @@ S_STATUS = 7
 S_LENS = 8
 S_DATA = 9
 S_SIG = 10
+S_TIME = 11
+S_SYNC = 12
 
 KEY = (S_KEY,)
 BEGIN = (S_STATE, S_META, S_META_LEN, S_ALGO, S_START, S_STATUS)
 STALE = (S_STOP, S_STATUS, S_META, S_META_LEN, S_ALGO, S_START, S_STATUS)  # BEGIN found one running
+# the same with the meter's clock set first (the point knows the wall clock)
+TIMED_BEGIN = (S_STATE, S_TIME, S_SYNC, S_META, S_META_LEN, S_ALGO, S_START, S_STATUS)
+TIMED_STALE = (S_STOP, S_STATUS, S_TIME, S_SYNC, S_META, S_META_LEN, S_ALGO, S_START, S_STATUS)
 END = (S_STOP, S_STATUS, S_LENS, S_DATA, S_SIG)
 _META_WORDS = tuple(
     (META[i] << 8) | (META[i + 1] if i + 1 < len(META) else 0) for i in range(0, len(META), 2)
@@ -76,9 +83,18 @@ class MeterSigner:
         self.data_len = 0
         self.sig_len = 0
         self.got = 0  # payload bytes read so far
+        self.utc_s = -1  # the wall clock (UTC seconds) at module time utc_at_ms; -1: not known
+        self.utc_at_ms = 0
+        self.time_words = [0, 0, 0]  # what S_TIME writes: UTC offset (min), UTC seconds high, low
+
+    def set_clock(self, utc_s, tz_min, at_ms):
+        """The wall clock: `utc_s` UTC seconds at module time `at_ms`, local time `tz_min` minutes ahead."""
+        self.utc_s = utc_s
+        self.utc_at_ms = at_ms
+        self.time_words[0] = tz_min & 0xFFFF
 
     def begin(self, session):
-        self.queue.append((BEGIN, session))
+        self.queue.append((BEGIN if self.utc_s < 0 else TIMED_BEGIN, session))
 
     def end(self, session):
         self.queue.append((END, session))
@@ -109,6 +125,14 @@ class MeterSigner:
             m.write(now_ms, unit, r["meta"], _META_WORDS, len(_META_WORDS), owner)
         elif step == S_META_LEN:
             m.write(now_ms, unit, r["meta_len"], len(META), 1, owner)
+        elif step == S_TIME:
+            w = self.time_words
+            utc = self.utc_s + (now_ms - self.utc_at_ms) // 1000
+            w[1] = (utc >> 16) & 0xFFFF
+            w[2] = utc & 0xFFFF
+            m.write(now_ms, unit, r["time"], w, 3, owner)
+        elif step == S_SYNC:
+            m.write(now_ms, unit, r["time_sync"], r["synced"], 1, owner)
         elif step == S_ALGO:
             m.write(now_ms, unit, r["algorithm"], 0, 1, owner)  # 0: ECDSA-secp256r1-SHA256
         elif step == S_START or step == S_STOP:
@@ -142,7 +166,8 @@ class MeterSigner:
             self.key_new = True
         elif step == S_STATE:
             if m.word(0) != 0:
-                self.steps = STALE  # a transaction left running: stop it, then start ours
+                # a transaction left running: stop it, then start ours
+                self.steps = STALE if self.steps is BEGIN else TIMED_STALE
                 self.at = 0
                 return
         elif step == S_STATUS:

@@ -150,6 +150,10 @@ class SimHal(Hal):
         if self.meter_bus is not None:
             self.meter_bus.transaction(start, session)
 
+    def meter_clock(self, utc_s, tz_min, at_ms):
+        if self.meter_bus is not None:
+            self.meter_bus.clock(utc_s, tz_min, at_ms)
+
     def meter_key(self):
         return self.meter_bus.key() if self.meter_bus is not None else None
 

@@ -200,7 +200,8 @@ def _ident_table() -> list[str]:
 SIGNING_SOURCES: dict[str, str] = {
     "wm3m4": 'Iskra "WM3M4 user manual" 1.14 as implemented by EVerest `RsIskraMeter` (state 7000, command '
     "7051 with 'B'/'r', signature status 7052, lengths 7056-7058, algorithm 7059, metadata 7100, signed data "
-    "7612, public key 8124, signature 8188; holding registers); NOT checked against a maker document",
+    "7612, public key 8124, signature 8188, clock 7053-7055 (UTC offset in minutes, UTC seconds) and 7071 = 2 "
+    "(synchronized) before each transaction; holding registers); NOT checked against a maker document",
 }
 
 
@@ -211,8 +212,11 @@ def _signing_table() -> list[str]:
         "A type whose map has `signing` registers keeps an ECDSA P-256 key pair and shows its public key (the",
         "raw point X|Y; with `meters.KEY_PREFIX`, the DER SubjectPublicKeyInfo). A transaction started and",
         "stopped by the command register ends in an OCMF payload with the readings at start and end and its",
-        "ECDSA-SHA256 signature (DER) over exactly those bytes. The simulated park's meter of such a type signs",
-        "likewise (`chargepark.simmeter.SigningMeter`, a key pair made at its start).",
+        "ECDSA-SHA256 signature (DER) over exactly those bytes. Before each transaction the module sets the",
+        "meter's clock from the head's wall clock (point command `clock`, sent by the controller agent when the",
+        "module appears and hourly), so the readings' times carry S (synchronized), not U. The simulated park's",
+        "meter of such a type signs likewise (`chargepark.simmeter.SigningMeter`, a key pair made at its start;",
+        "its clock as the module set it).",
         "",
         "| type | registers (holding, decimal) | source |",
         "| --- | --- | --- |",

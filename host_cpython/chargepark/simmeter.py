@@ -36,13 +36,11 @@ def _text_words(data: bytes) -> list[int]:
     return [(padded[i] << 8) | padded[i + 1] for i in range(0, len(padded), 2)]
 
 
-def _ocmf_time(t: float, synced: bool) -> str:
-    """OCMF's time format: local ISO 8601 with milliseconds after a comma, the offset and the time status
-    (S synchronized, U unknown: the meter's clock was never set)."""
-    lt = time.localtime(t)
-    off = lt.tm_gmtoff // 60
+def _ocmf_time(t: float, off: int, synced: bool) -> str:
+    """OCMF's time format: local ISO 8601 (`off` minutes ahead of UTC) with milliseconds after a comma, the
+    offset and the time status (S synchronized, U unknown: the meter's clock was never set)."""
     return "%s,%03d%s%02d%02d %s" % (
-        time.strftime("%Y-%m-%dT%H:%M:%S", lt),
+        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t + off * 60)),
         int(t * 1000) % 1000,
         "+" if off >= 0 else "-",
         abs(off) // 60,
@@ -65,6 +63,10 @@ class SigningMeter:
         self.key = ec.generate_private_key(ec.SECP256R1())
         self.transactions = 0
         self.begin: tuple[float, int] | None = None  # (time, Wh) of the running transaction
+        # its clock: this host's until the module sets it (then synchronized), local time off_min ahead of UTC
+        self.clock_offset = 0.0
+        self.off_min = time.localtime().tm_gmtoff // 60
+        self.synced = False
         self.payload = b""
         self.signature = b""
         point = self.key.public_key().public_numbers()
@@ -82,13 +84,16 @@ class SigningMeter:
 
     def spans(self) -> list[tuple[int, int]]:
         r = self.regs
-        return [(r["state"], 1), (r["command"], r["algorithm"] - r["command"] + 1), (r["meta"], r["data"] - r["meta"]),
-                (r["data"], r["key"] - r["data"]), (r["key"], r["key_regs"]), (r["sig"], 40)]  # fmt: skip
+        return [(r["state"], 1), (r["command"], r["algorithm"] - r["command"] + 1), (r["time_sync"], 1),
+                (r["meta"], r["data"] - r["meta"]), (r["data"], r["key"] - r["data"]), (r["key"], r["key_regs"]),
+                (r["sig"], 40)]  # fmt: skip
 
     def writable(self, address: int, count: int) -> bool:
         r = self.regs
-        return (r["command"] <= address and address + count <= r["algorithm"] + 1) or (
-            r["meta"] <= address and address + count <= r["data"]
+        return (
+            (r["command"] <= address and address + count <= r["algorithm"] + 1)
+            or (address == r["time_sync"] and count == 1)
+            or (r["meta"] <= address and address + count <= r["data"])
         )
 
     def _set(self, name: str, value: int) -> None:
@@ -98,6 +103,12 @@ class SigningMeter:
         for i, v in enumerate(values):
             self.words[address + i] = v
         r = self.regs
+        if address <= r["time"] and r["time"] + 3 <= address + len(values):
+            offset, high, low = (self.words[r["time"] + i] for i in range(3))
+            self.off_min = offset - 0x10000 if offset & 0x8000 else offset
+            self.clock_offset = ((high << 16) | low) - time.time()
+        if address == r["time_sync"]:
+            self.synced = self.words[address] == r["synced"]
         if address <= r["command"] < address + len(values):
             self._command(self.words[r["command"]], energy_wh)
 
@@ -132,9 +143,8 @@ class SigningMeter:
     def _sign(self, energy_wh: int) -> None:
         assert self.begin is not None
         self.transactions += 1
-        synced = False  # this meter's clock is its host's, never set over Modbus
         readings = [
-            {"TM": _ocmf_time(t, synced), "TX": tx, "RV": round(wh / 1000, 3), "RI": "1-b:1.8.0",
+            {"TM": _ocmf_time(t + self.clock_offset, self.off_min, self.synced), "TX": tx, "RV": round(wh / 1000, 3), "RI": "1-b:1.8.0",
              "RU": "kWh", "RT": "AC", "EF": "", "ST": "G"}
             for t, wh, tx in ((*self.begin, "B"), (time.time(), energy_wh, "E"))
         ]  # fmt: skip

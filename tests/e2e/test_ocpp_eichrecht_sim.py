@@ -3,11 +3,13 @@ WM3M4C meter (the simulated park's pymodbus meter signs: chargepark.simmeter.Sig
 firmware (real micropython) reads the meter's public key and signs the session through its RTU driver, the
 bus carries both to the head, and against the loopback Central System (the `ocpp` package's): the key
 arrives in a DataTransfer with the configured vendor and message ids, and the StopTransaction carries an
-OCMF record as SignedData that verifies with that key, whose readings are meterStart and meterStop."""
+OCMF record as SignedData that verifies with that key, whose readings are meterStart and meterStop, at
+synchronized times (the module set the meter's clock from the head's wall clock)."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,15 @@ from ocpp.v16 import call
 
 from tests.e2e.test_ocpp_sim import ocpp_head, sim
 from tests.host.ocppkit import CentralSystem
+
+
+def ocmf_time(text: str) -> float:
+    """An OCMF reading's time ("2026-12-02T17:25:50,123+0100 S") as epoch seconds."""
+    return datetime.strptime(text[:-2].replace(",", "."), "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+
+
+def iso_time(text: str) -> float:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
 @pytest.mark.slow
@@ -67,3 +78,9 @@ def test_the_parks_signing_meter_signs_the_ocpp_transaction(tmp_path: Path) -> N
         assert [rd["TX"] for rd in record["RD"]] == ["B", "E"]
         readings = [round(rd["RV"] * 1000) for rd in record["RD"]]
         assert readings == [start["meterStart"], stop["meterStop"]] and readings[1] > readings[0]
+        # the module set the meter's clock from the head's before the transaction: synchronized times
+        assert [rd["TM"][-2:] for rd in record["RD"]] == [" S", " S"], record["RD"]
+        begun, ended = (ocmf_time(rd["TM"]) for rd in record["RD"])
+        assert (
+            abs(begun - iso_time(start["timestamp"])) < 30 and abs(ended - iso_time(stop["timestamp"])) < 10
+        )

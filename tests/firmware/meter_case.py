@@ -708,6 +708,38 @@ def check_signing_transaction():
     assert got == [7, want, 0], got
     assert line.signed() is None and line.meter.cycles > cycles and line.meter.failures == 0
     assert len(PAYLOAD) > 248  # read in more than one answer
+    assert SIGNING["time"] not in regs and SIGNING["time_sync"] not in regs  # no wall clock: left alone
+
+
+def check_signing_sets_the_meter_clock():
+    """With the head's wall clock (`clock`) the meter's clock is set before its transaction starts, in the
+    clock's time at that moment: UTC offset (two's complement), UTC seconds high and low, then marked
+    synchronized; a transaction left running is stopped first, then the clock is set the same way."""
+    mp = meters.MAPS["wm3m4"]
+    regs = meters.encode(mp, READING)
+    meter = SigningScript(1, regs)
+    line = MeterLine(RtuMaster(meter, 19200, 100), 1, 1000, 3)
+    line.fit("wm3m4", "none")
+    t = run_line(line, 0, 1000)
+    utc = 1796228750  # beyond a 31-bit small int: the clock's large integers, once a session
+    line.clock(utc, -300, 500)
+    line.transaction(True, 1)
+    t = run_line(line, t, 2000)
+    at = SIGNING["time"]
+    assert meter.commands == [SIGNING["start"]]
+    assert regs[at] == (-300) & 0xFFFF and regs[SIGNING["time_sync"]] == SIGNING["synced"]
+    written = (regs[at + 1] << 16) | regs[at + 2]
+    assert utc + 500 // 1000 <= written <= utc + (2000 - 500) // 1000, written
+    line.transaction(False, 1)
+    t = run_line(line, t, 4000)
+    regs[SIGNING["state"]] = 2  # left running after a power failure
+    regs[SIGNING["time_sync"]] = 0
+    line.clock(utc + 10, 60, t)
+    line.transaction(True, 2)
+    t = run_line(line, t, t + 2000)
+    assert meter.commands[-2:] == [SIGNING["stop"], SIGNING["start"]]
+    assert regs[at] == 60 and regs[SIGNING["time_sync"]] == SIGNING["synced"]
+    assert utc + 10 <= (regs[at + 1] << 16) | regs[at + 2] <= utc + 12
 
 
 def check_signing_refused_and_stale():
@@ -759,6 +791,7 @@ CHECKS = (
     check_ident_not_available,
     check_noise_on_the_line,
     check_signing_transaction,
+    check_signing_sets_the_meter_clock,
     check_signing_refused_and_stale,
 )
 

@@ -4,7 +4,8 @@ It wraps the bus helper's `ControllerAgent`: discovered modules are recorded in 
 point's configuration from the store is pushed, with whether a load circuit manages it (and again as soon
 as the store's writer announces a change), live state and events go to MQTT, and point commands come from MQTT, validated against the
 module's own command table before they reach the bus. A module that (re)appears gets its configuration
-and then the control values the store holds for it (JupiCore's REST `control`, datahub/control.py).
+and then the control values the store holds for it (JupiCore's REST `control`, datahub/control.py), and
+the head's wall clock (command `clock`, again every CLOCK_EVERY_S: a signing meter's clock is set from it).
 A load circuit's higher-level meter on a point's RS-485 line is read by that point's module (module field
 `higher_meter`); the agent asks the module for its reading every second and publishes it like the Modbus
 Client's Modbus/TCP meters (topics.MODBUS_CLIENT_METER).
@@ -52,6 +53,7 @@ from chargepark.services.modbus_client.reading import message
 log = logging.getLogger("chargepark.agent")
 PUBLISH_EVERY_S = 0.5  # unchanged live state is republished this often (freshness < 1 s)
 HIGHER_METER_EVERY_S = 1.0  # a higher-level meter on a module's line is read this often (as Modbus Client's)
+CLOCK_EVERY_S = 3600.0  # the modules' wall clock is refreshed this often (their ticks drift)
 QUICK_FIELDS = ("iec_state", "status", "error_bits", "set_current_ma", "contactor", "lock_state")
 
 
@@ -217,6 +219,7 @@ class AgentBridge:
         """A module (re)appeared: its configuration, then the control values stored for it (a module
         forgets its commands when it restarts; datahub/control.py)."""
         await self.push_config(position)
+        await self.set_clock(position)
         uid = self.uids[position]
         record = self.store.get("control", uid)
         if record is None:
@@ -227,6 +230,21 @@ class AgentBridge:
                 await self.agent.command(position, name, tuple(value) if isinstance(value, list) else value)
             except BusError as e:
                 log.warning("control value %s of %s (position %d) not applied: %s", name, uid, position, e)
+
+    async def set_clock(self, position: int) -> None:
+        """The module's wall clock: UTC seconds and the local offset in minutes (the OCMF times' zone)."""
+        now = time.time()
+        try:
+            await self.agent.command(position, "clock", (int(now), time.localtime(now).tm_gmtoff // 60))
+        except BusError as e:
+            log.warning("clock of position %d not set: %s", position, e)
+
+    async def keep_clocks(self) -> None:
+        while True:
+            await asyncio.sleep(CLOCK_EVERY_S)
+            for position in list(self.uids):
+                if self.agent.modules[position].online:
+                    await self.set_clock(position)
 
     def on_config(self, area: str) -> None:
         """An area the module fields come from changed: push every known point's configuration again (and
@@ -382,6 +400,7 @@ async def serve(runtime: Runtime) -> None:
     await follow_config(link, store, areas, bridge.on_config)
     await agent.start()
     bridge._spawn(bridge.read_higher_meters())
+    bridge._spawn(bridge.keep_clocks())
     log.info("bus master running: %d module(s) found", len(bridge.uids))
     try:
         await asyncio.Event().wait()
