@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 
 from chargepark import topics
+from chargepark.network.files import File, write_atomic
+from chargepark.park import auth as park_auth
 from chargepark.procs import start_child
 
 CANDIDATES = ("/usr/sbin/mosquitto", "/usr/bin/mosquitto")
@@ -38,26 +40,28 @@ def render_config(
     queue: int = QUEUE,
     listeners: tuple[tuple[str, int], ...] = (),
     bridge: str = "",
+    listen_auth: str = "",
 ) -> str:
     # Loopback and anonymous: the local bus is the services' own; a remote bridge is configured apart.
-    # `listeners` = further (host, port) ones: a park server's ETH1 address, the park's own cable
-    # (park/link.py); `bridge` = a park client's connection to its server.
+    # `listeners` = further (host, port) ones: a park server's ETH1 address (park/link.py), never anonymous;
+    # `listen_auth` = their password and ACL files (park/auth.py; none = nobody gets in there);
+    # `bridge` = a park client's connection to its server.
     # `user` = ourselves: a root mosquitto would otherwise switch to user "mosquitto", and that change of
     # credentials clears PR_SET_PDEATHSIG (the broker would outlive a killed supervisor).
+    further = "".join("listener %d %s\nallow_anonymous false\n%s" % (p, h, listen_auth) for h, p in listeners)
     lines = [
         "user %s" % pwd.getpwuid(os.getuid()).pw_name,
-        "per_listener_settings false",
-        "listener %d %s" % (port, host),
-        *("listener %d %s" % (p, h) for h, p in listeners),
-        "allow_anonymous true",
+        "per_listener_settings true",  # each listener's settings follow its `listener` line
         "persistence false",
         "log_dest stderr",
         "log_type error",
         "log_type warning",
         "max_queued_messages %d" % queue,
+        "listener %d %s" % (port, host),
+        "allow_anonymous true",
         "",
     ]
-    return "\n".join(lines) + bridge
+    return "\n".join(lines) + further + bridge
 
 
 def port_open(host: str, port: int) -> bool:
@@ -87,12 +91,16 @@ async def start_broker(
     log_path: Path,
     listeners: tuple[tuple[str, int], ...] = (),
     bridge: str = "",
+    park_password: str = "",
 ) -> asyncio.subprocess.Process:
-    """Starts mosquitto and returns once it accepts connections on every listener."""
+    """Starts mosquitto and returns once it accepts connections on every listener. The further listeners
+    take the park's clients that log in with `park_password`; the configuration is 0600 (a client's
+    bridge holds that password)."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    conf = run_dir / "mosquitto.conf"
-    conf.write_text(render_config(host, port, listeners=listeners, bridge=bridge))
-    proc = await start_child([mosquitto_binary(), "-c", str(conf)], log_path)
+    listen_auth = park_auth.install(run_dir, park_password) if listeners else ""
+    text = render_config(host, port, listeners=listeners, bridge=bridge, listen_auth=listen_auth)
+    write_atomic(run_dir, File("mosquitto.conf", text, 0o600))
+    proc = await start_child([mosquitto_binary(), "-c", str(run_dir / "mosquitto.conf")], log_path)
     for h, p in ((host, port), *listeners):
         await wait_port(h, p, 10.0, proc)
     return proc

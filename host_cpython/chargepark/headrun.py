@@ -166,7 +166,7 @@ async def run_head(opts: RunOptions, stop: asyncio.Event | None = None) -> int:
         if not broker:
             broker_proc = await start_broker(
                 runtime.run_dir, runtime.mqtt_host, runtime.mqtt_port, data / "logs" / "mosquitto.log",
-                listeners=part.listeners, bridge=part.bridge,
+                listeners=part.listeners, bridge=part.bridge, park_password=part.password,
             )  # fmt: skip
         supervisor = Supervisor(runtime, SERVICES, opts.only)
         server, runtime.control_port = await control.serve(supervisor)

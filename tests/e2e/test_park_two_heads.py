@@ -1,7 +1,8 @@
 """End to end, a client/server park (manual "System Control/Module Switch"): two real heads, each
 `chargepark run --sim 1` with its own mosquitto and micropython module. The client (its station's role
 client, as the Module Switch stores it, and its own UID prefix) has its broker bridge its point to the
-server's broker, which listens on the park address (`park_broker`, here on loopback) beside its own.
+server's broker, which listens on the park address (`park_broker`, here on loopback) beside its own and
+takes the client's bridge by the park's secret (`park_password`, the same on both heads).
 The server's REST and WBM show both points; a configuration the server stores for the client's point
 reaches the client's module (confirmed by the module's checksum), and the server releases it to charge."""
 
@@ -35,6 +36,7 @@ from tests.host.wbmkit import logged_in
 
 SERVER_POINT, CLIENT_POINT = sim_uid(1), sim_uid(1, "CPC")
 CLIENT_ADDRESS = "192.168.4.2"  # the client's ETH1 address its Module Switch stored
+PARK_PASSWORD = "e2e park secret"  # the same on both heads: the server's park listener refuses others
 
 
 @dataclass
@@ -80,7 +82,7 @@ def park(tmp_path: Path) -> Iterator[tuple[Head, Head]]:
         for name, prefix, extra in (("server", "CPSIM", ()), ("client", "CPC", ("--no-traffic",))):
             data = tmp_path / name
             data.mkdir()
-            configure(data, "system", {"park_broker": park_broker})
+            configure(data, "system", {"park_broker": park_broker, "park_password": PARK_PASSWORD})
             if name == "client":  # what the Module Switch stores (its ETH1 file is its own test's)
                 configure(data, "station", {"role": "client", "address": CLIENT_ADDRESS}, sim_uid(1, prefix))
             heads.append(Head(data, run_sim(data, 1, "--sim-prefix", prefix, *extra)))

@@ -29,14 +29,17 @@ from tests.host.headkit import Collector
 from tests.host.test_park_role import runtime
 
 PARK_HOST = "127.0.0.2"  # the server's park listener in these tests (192.168.4.1 on a real park)
+SECRET = "cabinet 7 secret"  # the park's park_password (a blank inside is kept)
 
 
 def test_the_bridge_section_names_the_server_and_routes_the_agents_topics_by_direction() -> None:
-    lines = link.bridge("192.168.4.1", 1883, "CPC0001").splitlines()
-    assert lines[:3] == [
+    lines = link.bridge("192.168.4.1", 1883, "CPC0001", "park secret").splitlines()
+    assert lines[:5] == [
         "connection park",
         "address 192.168.4.1:1883",
         "remote_clientid chargepark-park-CPC0001",
+        "remote_username chargepark-park",
+        "remote_password park secret",
     ]
     routes = [ln.split()[1:] for ln in lines if ln.startswith("topic ")]
     assert routes == [
@@ -89,9 +92,9 @@ def test_two_real_brokers_carry_the_clients_points_out_and_the_servers_word_in(t
     async def main() -> None:
         park_port, server_port, client_port = free_port(PARK_HOST), free_port(), free_port()
         server = await start_broker(tmp_path / "s", "127.0.0.1", server_port, tmp_path / "s.log",
-                                    listeners=((PARK_HOST, park_port),))  # fmt: skip
+                                    listeners=((PARK_HOST, park_port),), park_password=SECRET)  # fmt: skip
         client = await start_broker(tmp_path / "c", "127.0.0.1", client_port, tmp_path / "c.log",
-                                    bridge=link.bridge(PARK_HOST, park_port, "CPC0001"))  # fmt: skip
+                                    bridge=link.bridge(PARK_HOST, park_port, "CPC0001", SECRET))  # fmt: skip
         at_server, at_client = Collector(server_port), Collector(client_port)
         to_server, to_client = Publisher(server_port), Publisher(client_port)
         try:
@@ -133,16 +136,15 @@ def test_a_server_writes_its_eth1_file_below_the_development_root_and_listens_on
     rt = runtime(tmp_path, listen="127.0.0.1", station="CPSIM0001")
     net = network_host.for_data(tmp_path)
     port = free_port(PARK_HOST)
-    part = asyncio.run(
-        startup.prepare(rt, {"park_broker": "%s:%d" % (PARK_HOST, port)}, net, own_broker=True)
-    )
-    assert part == startup.BrokerPart(role.SERVER, listeners=((PARK_HOST, port),))
+    system = {"park_broker": "%s:%d" % (PARK_HOST, port), "park_password": SECRET}
+    part = asyncio.run(startup.prepare(rt, system, net, own_broker=True))
+    assert part == startup.BrokerPart(role.SERVER, listeners=((PARK_HOST, port),), password=SECRET)
     written = tmp_path / network_host.DEVELOPMENT_ROOT / layout.ETH1_NETWORK
     assert written.read_text() == eth1.network_file(role.SERVER, "")
     assert [p.name for p in written.parent.iterdir()] == [written.name]  # written whole: no temp file left
     with socket.socket() as taken:  # the park port in use: the head runs without the listener
         taken.bind((PARK_HOST, port))
-        part = asyncio.run(startup.prepare(rt, {"park_broker": "%s:%d" % (PARK_HOST, port)}, net, True))
+        part = asyncio.run(startup.prepare(rt, system, net, True))
     assert part == startup.BrokerPart(role.SERVER)
 
 
@@ -152,8 +154,8 @@ def test_a_client_gets_the_bridge_to_its_server_and_no_eth1_file_of_the_servers(
     store.put("station", {"role": "client", "address": "192.168.4.2"}, "CPC0001")
     store.close()
     net = network_host.for_data(tmp_path)
-    system = {"park_broker": "127.0.0.2:4711"}
+    system = {"park_broker": "127.0.0.2:4711", "park_password": SECRET}
     part = asyncio.run(startup.prepare(rt, system, net, own_broker=True))
-    assert part == startup.BrokerPart(role.CLIENT, bridge=link.bridge("127.0.0.2", 4711, "CPC0001"))
+    assert part == startup.BrokerPart(role.CLIENT, bridge=link.bridge("127.0.0.2", 4711, "CPC0001", SECRET))
     assert not (tmp_path / network_host.DEVELOPMENT_ROOT).exists()  # its Module Switch wrote its ETH1 file
     assert asyncio.run(startup.prepare(rt, system, net, own_broker=False)) == startup.BrokerPart(role.CLIENT)

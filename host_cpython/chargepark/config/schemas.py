@@ -538,6 +538,12 @@ SYSTEM = (
           doc="IPv4 address:port of the park server's broker on the ETH1 link: a client bridges its points "
               "there, the server listens there beside loopback; empty = 192.168.4.1:1883 (the same on every "
               "head of a park)"),
+    # The park link's secret: empty refuses every client, for a cabinet's internal link must not take
+    # commands (unlock a socket) from anything plugged into ETH1 until its maker set the secret.
+    Field("park_password", STR, "", lo=0, hi=64,
+          doc="Secret shared by the heads of a park: a client's bridge logs in with it at the server's park "
+              "listener; empty = the server refuses every client (set the same one on every head; takes "
+              "effect at the head's next start)"),
     Field("rest_port", INT, 5555, lo=1, hi=65535, doc="JupiCore REST API port"),
     Field("loadmgmt_port", INT, 1603, lo=1, hi=65535,
           doc="Load management REST port (CHARX 1603); `chargepark run` takes a free one when it is in use"),
@@ -588,6 +594,14 @@ def _park_broker(c: Record) -> ck.Problem:
     return None
 
 
+def _park_password(c: Record) -> ck.Problem:
+    """One mosquitto configuration line on the client (its parser drops leading and trailing blanks)."""
+    text = c["park_password"]
+    if not all(" " <= ch <= "~" for ch in text) or text != text.strip():
+        return ("park_password", "only printable ASCII characters, no leading or trailing blanks")
+    return None
+
+
 def _update_key(c: Record) -> ck.Problem:
     key = c["update_public_key"].strip()
     if key and not (
@@ -602,6 +616,7 @@ SYSTEM_CHECKS = (
     _timezone,
     ck.host_port("mqtt_system_broker"),
     _park_broker,
+    _park_password,
     _ports_apart,
     _update_key,
 )

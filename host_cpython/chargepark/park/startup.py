@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from chargepark.network.host import NetworkHost
@@ -26,6 +26,7 @@ class BrokerPart:
     role: str
     listeners: tuple[tuple[str, int], ...] = ()  # a server's park listener
     bridge: str = ""  # a client's connection to its server
+    password: str = field(default="", repr=False)  # the park listener's secret (park/auth.py)
 
 
 async def _address_up(host: str, port: int, wait: bool) -> bool:
@@ -44,13 +45,16 @@ async def prepare(
     that cannot be had is logged and left out: the station itself runs regardless."""
     station_role = role.station_role(runtime)
     host, port = link.server_of(system)
+    password = link.password_of(system)
     if station_role == role.CLIENT:
         if not own_broker:
             log.warning("park client on a system broker: its points are not bridged to the park server")
             return BrokerPart(station_role)
         station = str(runtime.bus.get("station", ""))
         log.info("park client %s: points bridged to the server's broker at %s:%d", station, host, port)
-        return BrokerPart(station_role, bridge=link.bridge(host, port, station))
+        if not password:
+            log.warning("park client: system park_password is empty: the server refuses its bridge")
+        return BrokerPart(station_role, bridge=link.bridge(host, port, station, password))
     applied = None
     try:
         applied = await asyncio.to_thread(eth1.apply, network, role.SERVER, "")
@@ -62,4 +66,6 @@ async def prepare(
         log.warning("park server: %s:%d cannot be bound (no such address here, or the port is taken): "
                     "no client reaches this broker", host, port)  # fmt: skip
         return BrokerPart(station_role)
-    return BrokerPart(station_role, listeners=((host, port),))
+    if not password:
+        log.warning("park server: system park_password is empty: its park listener refuses every client")
+    return BrokerPart(station_role, listeners=((host, port),), password=password)
