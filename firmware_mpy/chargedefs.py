@@ -244,7 +244,7 @@ EVENTS = (
     "status",  # arg: new status code
     "ea_message",  # arg: Event Action description text for the backend (e.g. "EmergencyStop")
     "config_refused",  # arg: reason (str)
-    "session_release",  # arg: [session id, meter Wh or -1]: the session's first charging release
+    "session_release",  # arg: [session id, meter Wh or -1]: the session's release (again after one taken back)
     "latch_kept",  # arg: error bits still latched although a new configuration stopped monitoring them
     "rfid_board",  # arg: the CHARX RFID/NFC board's firmware version "major.minor", when first known
     "meter_ident",  # arg: [serial number, firmware version] of the energy meter as read at its start ("": none)

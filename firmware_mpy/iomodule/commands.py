@@ -52,6 +52,7 @@ _sets("teach_wait", "teach_waiting", _on_off("waiting"),
 def _release(p, on):
     if not on and p.release_cmd and not p.permanent and p.session.released:
         p.end_meter_transaction()  # the transaction stops: a signing meter signs it now
+        p.session.released = False  # a release later in this session starts the next one
     p.release_cmd = on
     p.asking_at = -1
 

@@ -9,7 +9,8 @@ starts a new session once the point can serve again, and that session needs a ne
 
 Events (chargedefs.EVENTS), meter readings in Wh (-1 = no meter reading):
   session_start   [id, meter_wh]                                            at plug-in
-  session_release [id, meter_wh]             the first charging release of the session (a transaction starts)
+  session_release [id, meter_wh]             the session's charging release (a transaction starts); again
+                                             when the head took it back (`release` False) and releases anew
   session_stop    [id, meter_wh, energy_wh, connected_s, charging_s, reason]   reason: chargedefs.STOP_REASONS
 Durations as the manual defines them: plug-in duration from plug-in, charging duration while the
 contactor is closed.
@@ -75,6 +76,8 @@ class Session:
             self.start_wh = meter_wh  # the meter answered only now: energy counts from its first reading
         if p.release_now and not self.released:
             self.released = True
+            if not p.meter_tx:
+                p.session_began()  # released anew: a signing meter starts its next transaction
             p.push(d.EV_SESSION_RELEASE, [self.count, meter_wh])
         if p.contactor_cmd:
             self.charged = True

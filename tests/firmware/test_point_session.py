@@ -80,6 +80,31 @@ def test_release_modes_and_finishing(micropython, mpy_procs, tmp_path):
     assert sim.state()["release"] == 0
 
 
+def test_a_release_after_one_taken_back_is_a_new_one_in_the_same_session(micropython, mpy_procs, tmp_path):
+    """The head takes the release back (a remote or local stop) and releases the still plugged-in vehicle
+    again (a new remote start): the session reports session_release once more, with the meter then, so
+    the head starts a new transaction instead of the vehicle charging on none."""
+    sim = SimPoint(micropython, mpy_procs, tmp_path, dict(FULL, release_mode="remote"))
+    sim.q("plug", cable_a=32)
+    sim.q("charge")
+    sim.command("release", True)
+    sim.until(lambda s: s["contactor"] == 1, 3000, "charging after the release")
+    sim.step(2000)
+    sim.command("release", False)
+    sim.until(lambda s: s["contactor"] == 0, 6000, "open after the release was taken back")
+    sim.step(1000)
+    sim.command("release", True)
+    sim.until(lambda s: s["contactor"] == 1, 6000, "charging after the second release")
+    sim.q("unplug")
+    sim.step(200)
+    events = [e for e in sim.events() if e[0] in ("session_start", "session_release", "session_stop")]
+    assert [e[0] for e in events] == ["session_start", "session_release", "session_release", "session_stop"]
+    session = events[0][1][0]
+    assert all(e[1][0] == session for e in events)  # one plug-in, one session
+    first, second = events[1][1][1], events[2][1][1]
+    assert second > first  # the second release's meter reading: the energy charged under the first
+
+
 def test_pwm_stop_in_c_opens_after_6_s_at_the_latest(sim):
     sim.q("ev", stubborn=True)  # a vehicle that ignores the PWM stop
     sim.charging_session()
