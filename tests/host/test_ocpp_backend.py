@@ -18,9 +18,10 @@ from typing import Any
 
 import chargedefs
 import pytest
-from chargepark import pointops
+from chargepark import pointops, topics
 from chargepark.bus.update import load_image
 from chargepark.config.store import ConfigStore
+from chargepark.ocpp import feed as feed_mod
 from chargepark.ocpp.authlist import open_state
 from chargepark.ocpp.backend import Backend
 from chargepark.ocpp.feed import Feed
@@ -505,6 +506,60 @@ def test_a_remotely_locked_socket_is_locked_with_the_release_and_unlocked_when_t
             await r.event(UIDS[1], "rfid_read", "GOOD")
             await r.event(UIDS[1], "session_stop", [1, 5, 5, 1, 1, chargedefs.STOP_EV_DISCONNECTED])
             assert [c for c in r.ops.sent[n:] if c[1] in ("lock", "unlock")] == []
+
+    run(scenario())
+
+
+def test_inoperative_and_reserved_outlast_restarts_of_the_module_and_of_the_service(tmp_path: Path) -> None:
+    """ChangeAvailability persists (OCPP 1.6): a module that restarted shows itself available again and is
+    made unavailable again, as long as the connector is Inoperative; a reserved connector's module gets
+    its `reserved` flag back; the service restarted on the same state does the same; the hold of
+    AvailabilityOnlyWhenTimeSynchronized never makes an Inoperative connector available."""
+
+    def sample(r: Rig, uid: str, **kw: Any) -> None:
+        r.feed.on_live(topics.fill(topics.AGENT_LIVE, uid=uid), json.dumps(live(**kw)).encode())
+
+    async def scenario() -> None:
+        async with rig(tmp_path) as r:
+            feed = asyncio.ensure_future(r.feed.run())
+            await r.until("booted", lambda: r.cs.actions("StatusNotification"))
+            inoperative = call.ChangeAvailability(connector_id=1, type="Inoperative")
+            assert (await r.cs_call(inoperative)).status == "Accepted"
+            sample(r, UIDS[0], status="Unavailable", available=0)  # the module holds it
+            n = len(r.ops.sent)
+            sample(r, UIDS[0], available=1)  # it restarted and forgot
+            await r.until("told again", lambda: (UIDS[0], "available", False) in r.ops.sent[n:])
+            later = now_iso(time.time() + 3600)
+            reserve = call.ReserveNow(connector_id=2, expiry_date=later, id_tag="RES", reservation_id=3)
+            assert (await r.cs_call(reserve)).status == "Accepted"
+            sample(r, UIDS[1], status="Reserved")
+            n = len(r.ops.sent)
+            sample(r, UIDS[1], status="Available")  # restarted: no longer reserved
+            await r.until("reserved again", lambda: (UIDS[1], "reserved", True) in r.ops.sent[n:])
+            assert (await r.cs_call(call.CancelReservation(reservation_id=3))).status == "Accepted"
+            operative = call.ChangeAvailability(connector_id=1, type="Operative")
+            assert (await r.cs_call(operative)).status == "Accepted"
+            assert (
+                await r.cs_call(call.ChangeAvailability(connector_id=2, type="Inoperative"))
+            ).status == "Accepted"
+            await asyncio.sleep(feed_mod.RESTORE_EVERY_S)  # past the resend's wait
+            n = len(r.ops.sent)
+            sample(r, UIDS[0], available=1)
+            sample(r, UIDS[1], status="Available", available=1)
+            await r.until("connector 2 told", lambda: (UIDS[1], "available", False) in r.ops.sent[n:])
+            assert not [c for c in r.ops.sent[n:] if c[0] == UIDS[0] or c[1] == "reserved"]
+            feed.cancel()
+        async with rig(tmp_path, AvailabilityOnlyWhenTimeSynchronized=True) as r:  # the service restarted
+            feed = asyncio.ensure_future(r.feed.run())
+            await r.until("synchronized", lambda: r.timesync.synchronized)
+            sample(r, UIDS[1], available=1)
+            await r.until("still Inoperative", lambda: (UIDS[1], "available", False) in r.ops.sent[2:])
+            assert (UIDS[0], "available", True) in r.ops.sent and (
+                UIDS[1],
+                "available",
+                True,
+            ) not in r.ops.sent
+            feed.cancel()
 
     run(scenario())
 

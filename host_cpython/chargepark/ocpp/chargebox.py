@@ -270,6 +270,8 @@ class ChargeBox(ChargePoint):  # type: ignore[misc]  # the ocpp package is untyp
             except pointops.CommandError as e:
                 log.warning("availability of %s: %s", uid, e.reason)
                 return call_result.ChangeAvailability(status=AvailabilityStatus.rejected)
+        connectors = list(self.station.connectors) if connector_id == 0 else [connector_id]
+        self.station.availability.set(connectors, on_)  # it persists a restart of the head or the module
         status = AvailabilityStatus.scheduled if scheduled else AvailabilityStatus.accepted
         return call_result.ChangeAvailability(status=status)
 

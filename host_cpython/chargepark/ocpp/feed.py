@@ -18,7 +18,10 @@ from chargepark.ocpp.backend import Backend
 from chargepark.ocpp.station import SIGNED_LATE, Pending, Signing
 
 log = logging.getLogger("chargepark.ocpp")
-RESUME = "(resume)"  # our own work items beside the module's events: no module event has these names
+# our own work items beside the module's events: no module event has these names
+RESUME = "(resume)"
+RESTORE = "(restore)"
+RESTORE_EVERY_S = 5.0  # a module that still shows what it forgot is told again after this long
 
 
 class Feed:
@@ -27,6 +30,7 @@ class Feed:
         self.station = backend.station
         self.events: asyncio.Queue[tuple[str, str, Any]] = asyncio.Queue()
         self._timers: set[asyncio.Task[None]] = set()
+        self.restored: dict[str, float] = {}  # uid -> when it was last told what it forgot
         self.station.later = self._later
 
     def on_live(self, topic: str, raw: bytes) -> None:
@@ -43,6 +47,10 @@ class Feed:
         self.station.live[uid] = live
         if self.station.lost_release(uid) is not None:
             self.events.put_nowait((uid, RESUME, None))
+        now = self.station.clock()
+        if self.station.forgotten(uid) and now - self.restored.get(uid, -RESTORE_EVERY_S) >= RESTORE_EVERY_S:
+            self.restored[uid] = now
+            self.events.put_nowait((uid, RESTORE, None))
         if self.station.mend(uid) or any(
             before.get(k) != live.get(k) for k in ("status", "error_bits", "online")
         ):
@@ -111,6 +119,12 @@ class Feed:
             except pointops.CommandError as e:
                 log.warning("release to %s: %s", uid, e.reason)
                 st.resuming.pop(uid, None)  # the next live sample tries again
+        elif name == RESTORE:
+            for command, value in st.forgotten(uid):
+                log.warning(
+                    "point %s: its module lost %s %s (it restarted): setting it again", uid, command, value
+                )
+                await self.command(uid, command, value)
         elif name == "session_start":
             if st.settings()["FreeMode"]:
                 await self.plugged_in(uid, st.settings()["FreeModeUID"])

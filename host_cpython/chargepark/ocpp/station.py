@@ -22,6 +22,7 @@ from chargepark import pointops
 from chargepark.config.store import ConfigStore
 from chargepark.ocpp import eichrecht, vocab
 from chargepark.ocpp.authlist import LocalAuth, valid
+from chargepark.ocpp.availability import Availability
 from chargepark.ocpp.journal import Journal
 from chargepark.ocpp.profiles import Profiles
 from chargepark.ocpp.reservations import Reservations
@@ -115,6 +116,7 @@ class Station:
         self.journal = journal
         self.auth = LocalAuth(state)
         self.reservations = Reservations(state)
+        self.availability = Availability(state)
         self.profiles = Profiles(state)
         self.changed = asyncio.Event()  # transactions or profiles changed: the limits are due again
         self.clock = clock
@@ -151,6 +153,25 @@ class Station:
     def vehicle_at(self, uid: str) -> bool:
         live = self.live.get(uid)
         return bool(live and live.get("online", True) and int(live.get("iec_state", 0)) > chargedefs.STATE_A2)
+
+    def forgotten(self, uid: str) -> list[tuple[str, bool]]:
+        """The commands that give the point's module back what this service keeps for it and the module's
+        live sample no longer shows (the module restarted): an Inoperative connector's unavailability (once
+        no transaction runs: a Scheduled change waits for its end) and a reservation's `reserved` flag."""
+        live, connector = self.live.get(uid), self.connector_of(uid)
+        if not live or not live.get("online", True) or connector is None:
+            return []
+        out = []
+        if (
+            self.availability.inoperative(connector)
+            and live.get("available")
+            and self.queue.running(uid) is None
+        ):
+            out.append(("available", False))
+        status = chargedefs.STATUSES[int(live.get("status", 0))]
+        if status == "Available" and self.reservations.at(connector) is not None:
+            out.append(("reserved", True))
+        return out
 
     def locks_remotely(self, uid: str) -> bool:
         """The point's socket locks only when told (locking mode remote): for an OCPP point, this service

@@ -52,4 +52,7 @@ class TimeSync:
             await asyncio.to_thread(self.set_clock, backend)
         self.synchronized = True
         while self.held and self.command is not None:
-            await self.command(self.held.pop(), "available", True)
+            uid = self.held.pop()
+            connector = self.station.connector_of(uid)
+            if connector is not None and not self.station.availability.inoperative(connector):
+                await self.command(uid, "available", True)  # an Inoperative connector stays unavailable
