@@ -229,7 +229,16 @@ def test_module_switch_keeps_only_the_clients_services(
     tab = _tab(browser, head, passwords)
     pg = tab.go("/wbm/module-switch")
     assert "server" in pg.locator("#head-role").inner_text()
+    # the server's park password: stored, never shown back
+    assert "No park password" in pg.locator("#park-password-state").inner_text()
+    pg.fill("#server-park-password", "cabinet-7")
+    pg.click("#store-park-password")
+    pg.locator("#password-result .ok").wait_for()
+    pg = tab.go("/wbm/module-switch")
+    assert "No park password" not in pg.locator("#park-password-state").inner_text()
+    assert "cabinet-7" not in pg.content()
     pg.fill("#address", "192.168.10.5")  # not in the park's 192.168.4.0/24
+    pg.fill("#park-password", "cabinet-7")
     pg.once("dialog", lambda d: d.accept())
     pg.click("#switch-module")
     pg.locator("#switch-result .refused").wait_for()  # nothing switched

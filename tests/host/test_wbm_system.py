@@ -285,6 +285,22 @@ def test_a_bundle_uploaded_verified_and_a_broken_head_rolled_back(tmp_path: Path
         assert status["version"] == __version__
 
 
+def test_the_park_password_is_stored_on_the_server_and_never_answered(
+    wbm: tuple[WbmContext, Server, dict[str, str]],
+) -> None:
+    ctx, base, _ = wbm
+    with logged_in(base) as c:
+        assert c.get("/api/wbm/system").json()["park_password_set"] is False
+        r = c.post("/api/wbm/system/park-password", json={"park_password": "bad\nline"})
+        assert r.status_code == 422 and r.json()["field"] == "park_password", r.text
+        assert ctx.store.get("system")["park_password"] == ""
+        r = c.post("/api/wbm/system/park-password", json={"park_password": "cabinet-7"})
+        assert r.status_code == 200 and r.json() == {"stored": True}
+        assert ctx.store.get("system")["park_password"] == "cabinet-7"
+        info = c.get("/api/wbm/system").json()
+        assert info["park_password_set"] is True and "cabinet-7" not in json.dumps(info)
+
+
 def test_module_switch_makes_this_head_a_client_and_restarts(
     wbm: tuple[WbmContext, Server, dict[str, str]],
 ) -> None:
@@ -292,24 +308,35 @@ def test_module_switch_makes_this_head_a_client_and_restarts(
     ctx.network = NetworkHost(ctx.data_dir / "network-root", system=False)  # files written, commands listed
     eth1_file = ctx.network.root / layout.ETH1_NETWORK
     with logged_in(base) as c:
-        r = c.post("/api/wbm/system/module-switch", json={"address": "192.168.4.5"})
+        secret = "cabinet-7"
+        r = c.post("/api/wbm/system/module-switch", json={"address": "192.168.4.5", "park_password": secret})
         assert r.status_code == 409 and r.json()["field"] == "station"  # no bus: no station of its own
         assert c.get("/api/wbm/system").json()["role"] == "server"
         Runtime(
             data_dir=str(ctx.data_dir), mqtt_port=1883, rest_port=0, web_port=0, bus={"station": "HEAD1"}
         ).save()
         for wrong in ("999.1.1.1", "192.168.10.5", "192.168.4.1", "192.168.4.255"):  # not a client's ETH1
-            r = c.post("/api/wbm/system/module-switch", json={"address": wrong})
+            r = c.post("/api/wbm/system/module-switch", json={"address": wrong, "park_password": secret})
             assert r.status_code == 422 and r.json()["field"] == "address", r.text
+        for bad in ({"address": "192.168.4.5"}, {"address": "192.168.4.5", "park_password": " padded "}):
+            r = c.post("/api/wbm/system/module-switch", json=bad)  # none, or one mosquitto cannot hold
+            assert r.status_code == 422 and r.json()["field"] == "park_password", r.text
         assert ctx.store.get("station", "HEAD1") is None and not eth1_file.exists()  # refused: nothing done
-        r = c.post("/api/wbm/system/module-switch", json={"address": "192.168.4.5"})
+        assert ctx.store.get("system")["park_password"] == ""
+        r = c.post("/api/wbm/system/module-switch", json={"address": "192.168.4.5", "park_password": secret})
         assert r.status_code == 200, r.text
         assert "ocpp16" in r.json()["stopped"] and "controller-agent" not in r.json()["stopped"]
         assert r.json()["eth1"]["commands"] == ["networkctl reload", "networkctl reconfigure eth1"]
         assert r.json()["wbm_address"] == "192.168.5.1"
         assert "Address=192.168.4.5/24" in eth1_file.read_text().splitlines()
         assert ctx.store.get("station", "HEAD1")["role"] == "client"
-        assert c.get("/api/wbm/system").json()["role"] == "client"
+        assert ctx.store.get("system")["park_password"] == secret
+        info = c.get("/api/wbm/system").json()
+        assert (
+            info["role"] == "client" and info["park_password_set"] is True and secret not in json.dumps(info)
+        )
     with logged_in(base, "operator") as c:
-        assert c.post("/api/wbm/system/module-switch", json={"address": "192.168.4.6"}).status_code == 403
+        body = {"address": "192.168.4.6", "park_password": "x"}
+        assert c.post("/api/wbm/system/module-switch", json=body).status_code == 403
+        assert c.post("/api/wbm/system/park-password", json={"park_password": "x"}).status_code == 403
     restarted_all(ctx)

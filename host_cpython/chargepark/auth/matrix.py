@@ -110,6 +110,7 @@ FIXED: dict[str, Role] = {
     "calibration_law_status": USER,  # System Control/Calibration Law: the overview
     "calibration_law_on": OPERATOR,  # its switch restarts every service, as the reboot
     "module_switch": MANUFACTURER,  # ends the server's services on this head: none of the Operator's rights
+    "park_password": MANUFACTURER,  # the Module Switch page's: the park link's secret
     "developer_status": MANUFACTURER,  # Developer Mode is none of the Operator's rights: "no restrictions"
     "developer_password": MANUFACTURER,
     "developer_reset": MANUFACTURER,

@@ -111,6 +111,7 @@ async def system_info(ctx: Ctx) -> dict[str, Any]:
         "uptime_s": round(_uptime_s(), 1),
         "calibration_law": system["calibration_law"],
         "role": _role(ctx),
+        "park_password_set": bool(system["park_password"]),  # the secret itself is never answered
         "monitor": ctx.view.system,  # the System Monitor's last SYSTEM_MONITOR message ({} before the first)
     }
 
@@ -121,6 +122,17 @@ class ModuleSwitch(BaseModel):
         min_length=7, max_length=15,
         description="this head's ETH1 address in the park: 192.168.4.2 to 192.168.4.254 (the server is .1)",
     )  # fmt: skip
+    park_password: str = Field(
+        min_length=1, max_length=64,
+        description="the park's secret, as set on the server: this head's bridge logs in with it (system park_password)",
+    )  # fmt: skip
+
+
+class ParkPassword(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    park_password: str = Field(
+        min_length=1, max_length=64, description="the park's secret (system park_password)"
+    )
 
 
 def _station(ctx: WbmContext) -> str:
@@ -139,6 +151,8 @@ async def module_switch(body: ModuleSwitch, ctx: Ctx) -> dict[str, Any]:
     if problem:
         raise ApiError(422, problem, "address")
     station = _station(ctx)
+    # chargeschema.Invalid: 422 naming the field, before anything is done
+    AREAS["system"].validate({"park_password": body.park_password}, ctx.store.get("system"))
     if ctx.network is None:
         raise ApiError(409, "this head has no network backend to configure ETH1 with", "address")
     try:  # ETH1 first: refused there, the head stays a server
@@ -146,6 +160,7 @@ async def module_switch(body: ModuleSwitch, ctx: Ctx) -> dict[str, Any]:
     except eth1.Eth1Refused as exc:
         raise ApiError(409, str(exc), "address") from None
     await asyncio.to_thread(ctx.store.put, "station", {"role": "client", "address": body.address}, station)
+    await asyncio.to_thread(ctx.store.put, "system", {"park_password": body.park_password})
     _after_the_answer(ctx, {"cmd": "restart", "name": "all"})
     return {
         "station": station,
@@ -154,6 +169,14 @@ async def module_switch(body: ModuleSwitch, ctx: Ctx) -> dict[str, Any]:
         "eth1": link,
         "wbm_address": USB_HEAD,  # where the WBM answers from now on
     }
+
+
+@router.post("/system/park-password", operation_id="park_password",
+             summary="The park's secret (system park_password) on the server: the clients' bridges log in with it; "
+                     "it takes effect at the head's next start")  # fmt: skip
+async def park_password(body: ParkPassword, ctx: Ctx) -> dict[str, Any]:
+    await asyncio.to_thread(ctx.store.put, "system", {"park_password": body.park_password})  # Invalid: 422
+    return {"stored": True}
 
 
 @router.post("/system/reboot", operation_id="system_reboot",

@@ -254,12 +254,28 @@ async def module_switch_now(request: Request) -> Response:
     if not htmx_only(request):
         return Response(status_code=400)
     form = await request.form()
-    r = await p.api.call(
-        "POST", "/api/wbm/system/module-switch", {"address": str(form.get("address", "")).strip()}
-    )
+    body = {
+        "address": str(form.get("address", "")).strip(),
+        "park_password": str(form.get("park_password", "")),
+    }
+    r = await p.api.call("POST", "/api/wbm/system/module-switch", body)
     if r.status_code != 200:
         return refused(p, r)
     return _done(p, p.gettext("This head is a client now: its services restart, the server's stay off."))
+
+
+@router.post("/park-password", response_class=HTMLResponse)
+async def park_password_now(request: Request) -> Response:
+    p = await page(request)
+    if not htmx_only(request):
+        return Response(status_code=400)
+    form = await request.form()
+    r = await p.api.call(
+        "POST", "/api/wbm/system/park-password", {"park_password": str(form.get("park_password", ""))}
+    )
+    if r.status_code != 200:
+        return refused(p, r)
+    return _done(p, p.gettext("Park password stored: it takes effect at this head's next start."))
 
 
 # ---- Software ------------------------------------------------------------------------------------
