@@ -49,6 +49,36 @@ class HeadError(Exception):
     """The head cannot start (the reason is for the user)."""
 
 
+class OwnBroker:
+    """The head's own mosquitto with the park's part of its configuration. It starts again when every
+    service does (the WBM's reboot, the Module Switch), since the station's role or the park password may
+    have changed; the services, stopped then, reconnect."""
+
+    def __init__(self, runtime: Runtime, data: Path) -> None:
+        self.runtime = runtime
+        self.data = data
+        self.proc: asyncio.subprocess.Process | None = None
+        self.part = startup.BrokerPart("server")
+
+    async def start(self) -> None:
+        rt = self.runtime
+        self.part = await startup.prepare(rt, _system(rt.config_path), network_host.for_data(self.data), True)
+        self.proc = await start_broker(
+            rt.run_dir, rt.mqtt_host, rt.mqtt_port, self.data / "logs" / "mosquitto.log",
+            listeners=self.part.listeners, bridge=self.part.bridge, park_password=self.part.password,
+        )  # fmt: skip
+
+    async def stop(self) -> None:
+        if self.proc is not None:
+            await stop_child(self.proc)
+            self.proc = None
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+        log.info("broker started again: park role %s", self.part.role)
+
+
 def _port(p: int) -> int:
     return p if p else free_port()
 
@@ -122,7 +152,7 @@ async def run_head(opts: RunOptions, stop: asyncio.Event | None = None) -> int:
     running = of_data(data)
     if running is not None and port_open("127.0.0.1", running.control_port):
         raise HeadError("a head already runs with %s (stop it first, or use another --data)" % data)
-    broker_proc = None
+    own = None if broker else OwnBroker(runtime, data)
     if broker:
         try:
             runtime.mqtt_host, runtime.mqtt_port = split_host_port(broker)
@@ -160,15 +190,14 @@ async def run_head(opts: RunOptions, stop: asyncio.Event | None = None) -> int:
                 raise HeadError(str(exc)) from exc
             runtime.bus = await park.start()
         # the station (its bus) decides the role, and the role the broker's park listener or bridge
-        part = await startup.prepare(
-            runtime, _system(runtime.config_path), network_host.for_data(data), own_broker=not broker
-        )
-        if not broker:
-            broker_proc = await start_broker(
-                runtime.run_dir, runtime.mqtt_host, runtime.mqtt_port, data / "logs" / "mosquitto.log",
-                listeners=part.listeners, bridge=part.bridge, park_password=part.password,
-            )  # fmt: skip
-        supervisor = Supervisor(runtime, SERVICES, opts.only)
+        if own is not None:
+            await own.start()
+            part = own.part
+        else:
+            part = await startup.prepare(
+                runtime, _system(runtime.config_path), network_host.for_data(data), False
+            )
+        supervisor = Supervisor(runtime, SERVICES, opts.only, on_restart_all=own.restart if own else None)
         server, runtime.control_port = await control.serve(supervisor)
         runtime.save()
         await link.connect()
@@ -208,8 +237,8 @@ async def run_head(opts: RunOptions, stop: asyncio.Event | None = None) -> int:
         if park is not None:
             await park.stop()
         await link.close()
-        if broker_proc is not None:
-            await stop_child(broker_proc)
+        if own is not None:
+            await own.stop()
         runtime.path.unlink(missing_ok=True)
         print("chargepark: stopped", flush=True)
     return 0

@@ -11,6 +11,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,9 +79,14 @@ class ServiceRun:
 
 class Supervisor:
     def __init__(
-        self, runtime: Runtime, specs: tuple[ServiceSpec, ...], only: set[str] | None = None
+        self,
+        runtime: Runtime,
+        specs: tuple[ServiceSpec, ...],
+        only: set[str] | None = None,
+        on_restart_all: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.runtime = runtime
+        self.on_restart_all = on_restart_all  # between stopping and starting every service (the broker)
         self.runs = {s.name: ServiceRun(s) for s in specs}
         self.only = only
         self._tasks: list[asyncio.Task[None]] = []
@@ -204,6 +210,11 @@ class Supervisor:
                 run.wake.clear()
                 stopping.append(run)
         await asyncio.gather(*(stop_child(r.proc) for r in stopping if r.proc is not None))
+        if name == "all" and self.on_restart_all is not None:
+            try:
+                await self.on_restart_all()
+            except (OSError, RuntimeError) as exc:  # the services start again regardless
+                log.error("restart of every service: the broker did not start again: %s", exc)
         for r in stopping:
             r.wake.set()
         if name == "all":  # switched on since the start (the Calibration Law Agent): it starts now

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from tests.e2e.test_head_sim import until
-from tests.e2e.test_wbm_pages import SHOTS, Tab, browser, head, passwords  # noqa: F401 - fixtures
+from tests.e2e.test_wbm_pages import HEADS, SHOTS, Tab, browser, head, passwords  # noqa: F401 - fixtures
 from tests.host.bundlekit import keys, signed, small_wheel
 from tests.host.wbmkit import log_in
 
@@ -258,5 +258,8 @@ def test_module_switch_keeps_only_the_clients_services(
         return rows["ocpp16"] == rows["jupicore"] == "disabled" and rows["controller-agent"] == "running"
 
     until("the server's services off", client_services_only, 90)
+    # the broker started again with the client's bridge to the server, logging in with the park password
+    conf = (HEADS[head] / "run" / "mosquitto.conf").read_text().splitlines()
+    assert "connection park" in conf and "remote_password cabinet-7" in conf
     with _api(head, passwords) as api:
         assert api.get("/api/wbm/system").json()["role"] == "client"

@@ -543,7 +543,7 @@ SYSTEM = (
     Field("park_password", STR, "", lo=0, hi=64,
           doc="Secret shared by the heads of a park: a client's bridge logs in with it at the server's park "
               "listener; empty = the server refuses every client (set the same one on every head; takes "
-              "effect at the head's next start)"),
+              "effect when every service restarts, e.g. the WBM's reboot)"),
     Field("rest_port", INT, 5555, lo=1, hi=65535, doc="JupiCore REST API port"),
     Field("loadmgmt_port", INT, 1603, lo=1, hi=65535,
           doc="Load management REST port (CHARX 1603); `chargepark run` takes a free one when it is in use"),

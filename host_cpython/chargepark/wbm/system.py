@@ -173,7 +173,7 @@ async def module_switch(body: ModuleSwitch, ctx: Ctx) -> dict[str, Any]:
 
 @router.post("/system/park-password", operation_id="park_password",
              summary="The park's secret (system park_password) on the server: the clients' bridges log in with it; "
-                     "it takes effect at the head's next start")  # fmt: skip
+                     "it takes effect when every service restarts (the reboot)")  # fmt: skip
 async def park_password(body: ParkPassword, ctx: Ctx) -> dict[str, Any]:
     await asyncio.to_thread(ctx.store.put, "system", {"park_password": body.park_password})  # Invalid: 422
     return {"stored": True}
