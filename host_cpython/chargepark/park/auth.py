@@ -9,7 +9,8 @@ closed until its maker configures the same secret on every head, rather than ope
 
 The password file is mosquitto's own format (PBKDF2-SHA512, `$7$`, as `mosquitto_passwd` of mosquitto
 2.0 writes it), made here so that no further binary is needed; both files are 0600 in the broker's run
-directory, written at every start of the head (a changed secret applies there, as `park_broker` does).
+directory, written at every start of the broker (the head's, and a restart of every service: a changed
+secret applies there, as `park_broker` does).
 """
 
 from __future__ import annotations
