@@ -275,7 +275,12 @@ async def park_password_now(request: Request) -> Response:
     )
     if r.status_code != 200:
         return refused(p, r)
-    return _done(p, p.gettext("Park password stored: it takes effect at this head's next reboot (System Control/Status)."))
+    return _done(
+        p,
+        p.gettext(
+            "Park password stored: it takes effect at this head's next reboot (System Control/Status)."
+        ),
+    )
 
 
 # ---- Software ------------------------------------------------------------------------------------
