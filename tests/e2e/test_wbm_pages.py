@@ -37,6 +37,11 @@ PAGES = {  # screenshot name -> path (every page of the WBM)
     "event-actions": "/wbm/stations/%s/event-actions" % POINT,
     "system": "/wbm/system",
     "logs": "/wbm/logs",
+    "modbus": "/wbm/modbus",
+    "whitelist": "/wbm/whitelist",
+    "rfid-board": "/wbm/rfid-board",
+    "module-switch": "/wbm/module-switch",
+    "calibration-law": "/wbm/calibration-law",
 }
 
 pytestmark = pytest.mark.slow  # ./dev.sh installs Debian's chromium: without it these fail, never skip
