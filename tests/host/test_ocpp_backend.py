@@ -370,6 +370,12 @@ def test_configuration_keys(tmp_path: Path) -> None:
                 "value": "2",
             }
             assert by_key["LocalAuthorizeOffline"]["value"] == "true"
+            assert by_key["StopTransactionOnEVSideDisconnect"] == {  # the module ends the session at unplug
+                "key": "StopTransactionOnEVSideDisconnect",
+                "readonly": True,
+                "value": "true",
+            }
+            assert by_key["UnlockConnectorOnEVSideDisconnect"]["readonly"] is False
             assert "BackendURL" not in by_key and "ServiceUID" in by_key and "WebSocketPingTimeout" in by_key
             some = await r.cs_call(call.GetConfiguration(key=["MaxCurrent", "NoSuchKey"]))
             assert [k["key"] for k in some.configuration_key] == ["MaxCurrent"] and some.unknown_key == [
@@ -380,7 +386,9 @@ def test_configuration_keys(tmp_path: Path) -> None:
                      ("LogLevel", "TRACE", "Rejected"), ("NumberOfConnectors", "3", "Rejected"),
                      ("NoSuchKey", "1", "NotSupported"), ("MeterValuesSampledData", "SoC", "Rejected"),
                      ("MeterValuesSampledData", "Energy.Active.Import.Register,Voltage", "Accepted"),
-                     ("NewBackendURL", "http://x", "Rejected"), ("AuthorizationKey", "n3w", "Accepted")]  # fmt: skip
+                     ("NewBackendURL", "http://x", "Rejected"), ("AuthorizationKey", "n3w", "Accepted"),
+                     ("StopTransactionOnEVSideDisconnect", "false", "Rejected"), ("ResetRetries", "11", "Rejected"),
+                     ("ResetRetries", "0", "Accepted"), ("UnlockConnectorOnEVSideDisconnect", "false", "Accepted")]  # fmt: skip
             for key, value, want in cases:
                 got = await r.cs_call(call.ChangeConfiguration(key=key, value=value))
                 assert got.status == want, (key, value, got.status)
