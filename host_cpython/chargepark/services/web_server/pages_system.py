@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 import zoneinfo
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
 from chargepark.config.checks import PARK_SERVER, USB_HEAD
 from chargepark.services.registry import SERVICES
@@ -36,6 +37,24 @@ NTP_SERVERS = 3  # the system area's ntp_servers hold at most three
 
 def _done(p: Page, text: str) -> HTMLResponse:
     return p.render("_result.html", ok=True, text=text, fields={})
+
+
+async def _confirmed(
+    request: Request,
+    path: str,
+    done: Callable[[Page], str],
+    body_of: Callable[[FormData], dict[str, str]] | None = None,
+) -> Response:
+    """A write a page confirms (htmx only: a cross-site form cannot send its header): the form's body, if
+    any, POSTed to the API; its refusal with the reason, or `done`'s text."""
+    p = await page(request)
+    if not htmx_only(request):
+        return Response(status_code=400)
+    body = body_of(await request.form()) if body_of is not None else None
+    r = await p.api.call("POST", path, body)
+    if r.status_code != 200:
+        return refused(p, r)
+    return _done(p, done(p))
 
 
 async def _json_file(request: Request) -> Any:
@@ -78,13 +97,8 @@ async def restart(name: str, request: Request) -> Response:
 
 @router.post("/system/reboot", response_class=HTMLResponse)
 async def reboot(request: Request) -> Response:
-    p = await page(request)
-    if not htmx_only(request):
-        return Response(status_code=400)
-    r = await p.api.call("POST", "/api/wbm/system/reboot")
-    if r.status_code != 200:
-        return refused(p, r)
-    return _done(p, p.gettext("The system restarts: every service is stopped and started again."))
+    return await _confirmed(request, "/api/wbm/system/reboot",
+                            lambda p: p.gettext("The system restarts: every service is stopped and started again."))  # fmt: skip
 
 
 # ---- Calibration Law -----------------------------------------------------------------------------
@@ -101,13 +115,8 @@ async def calibration_law(request: Request) -> Response:
 
 @router.post("/calibration-law/switch-on", response_class=HTMLResponse)
 async def calibration_law_on(request: Request) -> Response:
-    p = await page(request)
-    if not htmx_only(request):
-        return Response(status_code=400)
-    r = await p.api.call("POST", "/api/wbm/calibration-law/switch-on")
-    if r.status_code != 200:
-        return refused(p, r)
-    return _done(p, p.gettext("Calibration law is on: the system restarts with the Calibration Law Agent."))
+    return await _confirmed(request, "/api/wbm/calibration-law/switch-on",
+                            lambda p: p.gettext("Calibration law is on: the system restarts with the Calibration Law Agent."))  # fmt: skip
 
 
 # ---- Time ----------------------------------------------------------------------------------------
@@ -225,13 +234,8 @@ async def developer_password(request: Request) -> Response:
 
 @router.post("/developer/reset", response_class=HTMLResponse)
 async def developer_reset(request: Request) -> Response:
-    p = await page(request)
-    if not htmx_only(request):
-        return Response(status_code=400)
-    r = await p.api.call("POST", "/api/wbm/developer/password/reset")
-    if r.status_code != 200:
-        return refused(p, r)
-    return _done(p, p.gettext("Password reset to the delivery state"))
+    return await _confirmed(request, "/api/wbm/developer/password/reset",
+                            lambda p: p.gettext("Password reset to the delivery state"))  # fmt: skip
 
 
 # ---- Module Switch -------------------------------------------------------------------------------
@@ -250,37 +254,20 @@ async def module_switch(request: Request) -> Response:
 
 @router.post("/module-switch", response_class=HTMLResponse)
 async def module_switch_now(request: Request) -> Response:
-    p = await page(request)
-    if not htmx_only(request):
-        return Response(status_code=400)
-    form = await request.form()
-    body = {
-        "address": str(form.get("address", "")).strip(),
-        "park_password": str(form.get("park_password", "")),
-    }
-    r = await p.api.call("POST", "/api/wbm/system/module-switch", body)
-    if r.status_code != 200:
-        return refused(p, r)
-    return _done(p, p.gettext("This head is a client now: its services restart, the server's stay off."))
+    return await _confirmed(
+        request, "/api/wbm/system/module-switch",
+        lambda p: p.gettext("This head is a client now: its services restart, the server's stay off."),
+        lambda form: {"address": str(form.get("address", "")).strip(), "park_password": str(form.get("park_password", ""))},
+    )  # fmt: skip
 
 
 @router.post("/park-password", response_class=HTMLResponse)
 async def park_password_now(request: Request) -> Response:
-    p = await page(request)
-    if not htmx_only(request):
-        return Response(status_code=400)
-    form = await request.form()
-    r = await p.api.call(
-        "POST", "/api/wbm/system/park-password", {"park_password": str(form.get("park_password", ""))}
-    )
-    if r.status_code != 200:
-        return refused(p, r)
-    return _done(
-        p,
-        p.gettext(
-            "Park password stored: it takes effect at this head's next reboot (System Control/Status)."
-        ),
-    )
+    return await _confirmed(
+        request, "/api/wbm/system/park-password",
+        lambda p: p.gettext("Park password stored: it takes effect at this head's next reboot (System Control/Status)."),
+        lambda form: {"park_password": str(form.get("park_password", ""))},
+    )  # fmt: skip
 
 
 # ---- Software ------------------------------------------------------------------------------------
